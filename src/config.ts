@@ -1,0 +1,124 @@
+/**
+ * Resolve the proxy's configuration from parsed flags and the environment (flag > env >
+ * default), validate every value, and fail with a ConfigError naming the option. The
+ * environment is passed in: nothing here reads process.env.
+ */
+import { parseLogLevel, type LogFormat, type LogLevel } from "./log.ts";
+import { OPTIONS, type OptionName } from "./options.ts";
+import { parseBytes, parseDuration } from "./units.ts";
+
+export interface CacheConfig {
+  enabled: boolean;
+  sizeBytes: number;
+  blockSize: number;
+  maxObjectSize: number;
+  metaTtlMs: number;
+  negativeTtlMs: number;
+  prefetch: boolean;
+}
+
+export interface Config {
+  endpoint: URL;
+  port: number;
+  host: string;
+  region: string;
+  domains: string[];
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  cache: CacheConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly option: string, message: string) {
+    super(`--${option}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+export type Flags = Partial<Record<OptionName, string | boolean | undefined>>;
+
+/** The raw value of an option: the flag, else the first set environment variable, else the default. */
+function raw(name: OptionName, flags: Flags, env: Env): string | undefined {
+  const flag = flags[name];
+  if (flag !== undefined) return String(flag);
+  const spec = OPTIONS.find((o) => o.flag === name)!;
+  for (const variable of spec.env) {
+    const value = env[variable];
+    if (value !== undefined && value !== "") return value;
+  }
+  return "default" in spec ? spec.default : undefined;
+}
+
+function bool(name: OptionName, flags: Flags, env: Env): boolean {
+  const value = raw(name, flags, env)!.toLowerCase();
+  if (["true", "1", "yes", "on"].includes(value)) return true;
+  if (["false", "0", "no", "off"].includes(value)) return false;
+  throw new ConfigError(name, `expected true or false, got "${value}"`);
+}
+
+function bytes(name: OptionName, value: string, min: number): number {
+  const n = parseBytes(value);
+  if (n === undefined || n < min) throw new ConfigError(name, `expected a size such as 512MiB, got "${value}"`);
+  return n;
+}
+
+function duration(name: OptionName, value: string): number {
+  const n = parseDuration(value);
+  if (n === undefined) throw new ConfigError(name, `expected a duration such as 60s or 500ms, got "${value}"`);
+  return n;
+}
+
+export function resolveConfig(flags: Flags, env: Env): Config {
+  const region = raw("region", flags, env)!;
+  if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError("region", `not a region name: "${region}"`);
+
+  const endpointText = raw("endpoint", flags, env) ?? `https://s3.${region}.amazonaws.com`;
+  let endpoint: URL;
+  try {
+    endpoint = new URL(endpointText);
+  } catch {
+    throw new ConfigError("endpoint", `not a URL: "${endpointText}"`);
+  }
+  if (endpoint.protocol !== "http:" && endpoint.protocol !== "https:") {
+    throw new ConfigError("endpoint", `must be http:// or https://, got "${endpointText}"`);
+  }
+  if (endpoint.search || endpoint.hash || endpoint.username) {
+    throw new ConfigError("endpoint", "must not carry a query, fragment or user info");
+  }
+
+  const portText = raw("port", flags, env)!;
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError("port", `expected 0-65535, got "${portText}"`);
+
+  const logLevelText = raw("log-level", flags, env)!;
+  const logLevel = parseLogLevel(logLevelText);
+  if (!logLevel) throw new ConfigError("log-level", `expected error, warn, info, debug or trace, got "${logLevelText}"`);
+  const logFormat = raw("log-format", flags, env)!;
+  if (logFormat !== "pretty" && logFormat !== "json") throw new ConfigError("log-format", `expected pretty or json, got "${logFormat}"`);
+
+  const sizeBytes = bytes("cache-size", raw("cache-size", flags, env)!, 0);
+  const blockSize = bytes("block-size", raw("block-size", flags, env)!, 4096);
+  if (blockSize > 64 * 1024 ** 2) throw new ConfigError("block-size", "must be at most 64MiB");
+  const maxObjectText = raw("max-object-size", flags, env);
+  const maxObjectSize = maxObjectText === undefined ? Math.floor(sizeBytes / 8) : bytes("max-object-size", maxObjectText, 0);
+
+  return {
+    endpoint,
+    port,
+    host: raw("host", flags, env)!,
+    region,
+    domains: (raw("domain", flags, env) ?? "").split(",").map((d) => d.trim().toLowerCase()).filter(Boolean),
+    logLevel,
+    logFormat,
+    cache: {
+      enabled: bool("cache", flags, env) && sizeBytes > 0,
+      sizeBytes,
+      blockSize,
+      maxObjectSize,
+      metaTtlMs: duration("meta-ttl", raw("meta-ttl", flags, env)!),
+      negativeTtlMs: duration("negative-ttl", raw("negative-ttl", flags, env)!),
+      prefetch: bool("prefetch", flags, env),
+    },
+  };
+}

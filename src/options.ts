@@ -1,0 +1,36 @@
+/**
+ * Every command-line option in one table: flag, alias, environment variables, default and
+ * meaning. The CLI's --help, the resolution in config.ts and the README's options table all
+ * come from here, so they cannot drift apart.
+ */
+
+export interface OptionSpec {
+  /** Long flag without dashes; also the config key. */
+  flag: string;
+  alias?: string;
+  /** Environment variables consulted in order when the flag is absent. */
+  env: readonly string[];
+  type: "string" | "boolean";
+  /** Shown in --help; undefined means "no default" (derived or optional). */
+  default?: string;
+  description: string;
+}
+
+export const OPTIONS = [
+  { flag: "endpoint", alias: "e", env: ["ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"], type: "string", description: "Backend S3 URL (http or https, optional port and base path). Default: https://s3.<region>.amazonaws.com" },
+  { flag: "port", alias: "p", env: ["PORT"], type: "string", default: "3000", description: "Port to listen on" },
+  { flag: "host", env: ["HOST"], type: "string", default: "0.0.0.0", description: "Address to listen on" },
+  { flag: "region", env: ["AWS_REGION", "AWS_DEFAULT_REGION"], type: "string", default: "us-east-1", description: "Region used to sign backend requests" },
+  { flag: "domain", env: ["S3PROXY_DOMAIN"], type: "string", description: "The proxy's own host name(s), comma-separated, for virtual-hosted-style requests (bucket.<domain>)" },
+  { flag: "log-level", env: ["LOG_LEVEL", "RUST_LOG"], type: "string", default: "info", description: "error | warn | info | debug | trace (RUST_LOG style values accepted)" },
+  { flag: "log-format", env: ["LOG_FORMAT"], type: "string", default: "pretty", description: "pretty | json" },
+  { flag: "cache", env: ["CACHE"], type: "boolean", default: "true", description: "Cache HEAD metadata and GET ranges in memory (--no-cache: pure proxy)" },
+  { flag: "cache-size", env: ["CACHE_SIZE"], type: "string", default: "512MiB", description: "Memory cache limit in bytes (units: KiB, MiB, GiB, KB, MB, GB)" },
+  { flag: "block-size", env: ["BLOCK_SIZE"], type: "string", default: "1MiB", description: "Cache block size: objects are cached in aligned blocks of this size" },
+  { flag: "max-object-size", env: ["MAX_OBJECT_SIZE"], type: "string", description: "Largest object whose full (non-range) GET is cached. Default: 1/8 of --cache-size" },
+  { flag: "meta-ttl", env: ["META_TTL"], type: "string", default: "60s", description: "How long HEAD metadata is trusted before revalidation (0 disables the metadata cache)" },
+  { flag: "negative-ttl", env: ["NEGATIVE_TTL"], type: "string", default: "5s", description: "How long a 404 is remembered" },
+  { flag: "prefetch", env: ["PREFETCH"], type: "boolean", default: "true", description: "Prefetch Parquet footers on first touch (--no-prefetch to disable)" },
+] as const satisfies readonly OptionSpec[];
+
+export type OptionName = (typeof OPTIONS)[number]["flag"];

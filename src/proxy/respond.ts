@@ -1,0 +1,64 @@
+/**
+ * Turn a backend response into the client's response: status, headers and bytes unchanged.
+ *
+ * Bun.serve drops a Content-Length set beside a streamed body and sends it chunked
+ * (oven-sh/bun#10507), and Rust object_store (Polars) refuses GET answers without
+ * Content-Length. So bodies up to a size limit are read whole and sent as bytes, which
+ * Bun frames with an exact Content-Length; only larger ones are streamed, within a global
+ * byte budget so buffering cannot grow memory without bound under load.
+ */
+
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "date", "server", "proxy-connection", "trailer", "upgrade"]);
+
+/** Bytes held in buffered response bodies across all requests. */
+export class BufferBudget {
+  private used = 0;
+  constructor(readonly limit: number) {}
+  tryTake(n: number): boolean {
+    if (this.used + n > this.limit) return false;
+    this.used += n;
+    return true;
+  }
+  give(n: number): void {
+    this.used -= n;
+  }
+  get inUse(): number {
+    return this.used;
+  }
+}
+
+export interface RelayOptions {
+  /** Largest body read whole so it can carry an exact Content-Length. */
+  maxBufferedBody: number;
+  budget: BufferBudget;
+}
+
+export function copyResponseHeaders(from: Headers): Headers {
+  const out = new Headers();
+  from.forEach((value, name) => {
+    if (!HOP_BY_HOP.has(name)) out.append(name, value);
+  });
+  return out;
+}
+
+export async function relayResponse(res: Response, method: string, opts: RelayOptions): Promise<Response> {
+  const headers = copyResponseHeaders(res.headers);
+  const declared = res.headers.get("content-length");
+  if (method === "HEAD" || res.status === 204 || res.status === 304 || res.body === null) {
+    // Bun keeps an explicit Content-Length on bodiless answers; HEAD must carry the object's size.
+    if (declared !== null && method === "HEAD") headers.set("content-length", declared);
+    await res.body?.cancel();
+    return new Response(null, { status: res.status, statusText: res.statusText, headers });
+  }
+  const length = declared === null ? NaN : Number(declared);
+  if (Number.isSafeInteger(length) && length <= opts.maxBufferedBody && opts.budget.tryTake(length)) {
+    try {
+      const bytes = await res.bytes();
+      if (bytes.length !== length) throw new Error(`backend body was ${bytes.length} bytes, expected ${length}`);
+      return new Response(bytes, { status: res.status, statusText: res.statusText, headers });
+    } finally {
+      opts.budget.give(length);
+    }
+  }
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}

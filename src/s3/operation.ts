@@ -1,0 +1,181 @@
+/**
+ * Parse an incoming HTTP request into the S3 operation it names: bucket, key, query and
+ * the operation kind. Pure: takes the URL and headers, does no I/O. Everything after this
+ * point (auth, cache, forwarding) works from the parsed operation, never from the raw URL.
+ */
+import { S3Error } from "./errors.ts";
+import { decodeComponent, type QueryParam } from "./uri.ts";
+
+export type OperationKind =
+  | "ListBuckets"
+  | "ListObjects"
+  | "ListObjectsV2"
+  | "HeadBucket"
+  | "CreateBucket"
+  | "DeleteBucket"
+  | "DeleteObjects"
+  | "BucketSubresource"
+  | "GetObject"
+  | "HeadObject"
+  | "PutObject"
+  | "CopyObject"
+  | "DeleteObject"
+  | "CreateMultipartUpload"
+  | "UploadPart"
+  | "UploadPartCopy"
+  | "CompleteMultipartUpload"
+  | "AbortMultipartUpload"
+  | "ListParts"
+  | "ObjectSubresource"
+  | "Unknown";
+
+export interface S3Operation {
+  kind: OperationKind;
+  method: string;
+  /** Undefined for service-level requests (ListBuckets). */
+  bucket?: string;
+  /** Decoded object key; undefined for bucket-level requests. */
+  key?: string;
+  /** Decoded query parameters in received order. */
+  query: QueryParam[];
+  headers: Headers;
+  style: "path" | "virtual";
+}
+
+export interface ParseOptions {
+  /** Host suffixes that mean virtual-hosted-style (`bucket.<domain>`). */
+  domains: readonly string[];
+}
+
+/** Subresources that make a request something other than a plain object/bucket read or write. */
+const OBJECT_SUBRESOURCES = new Set(["acl", "tagging", "legal-hold", "retention", "torrent", "restore", "select", "attributes"]);
+
+export function parseOperation(method: string, url: URL, headers: Headers, opts: ParseOptions): S3Operation {
+  const query = parseQuery(url.search);
+  const host = (headers.get("host") ?? url.host).toLowerCase();
+  const rawPath = url.pathname;
+  const path = decodeComponent(rawPath, false);
+  if (path === undefined) throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
+  if (path.includes("\0")) throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
+
+  let bucket: string | undefined;
+  let key: string | undefined;
+  let style: S3Operation["style"] = "path";
+  const vhostBucket = virtualHostBucket(host, opts.domains);
+  if (vhostBucket !== undefined) {
+    style = "virtual";
+    bucket = vhostBucket;
+    key = path.length > 1 ? path.slice(1) : undefined;
+  } else {
+    const rest = path.slice(1);
+    const slash = rest.indexOf("/");
+    bucket = slash === -1 ? rest : rest.slice(0, slash);
+    key = slash === -1 || slash === rest.length - 1 ? undefined : rest.slice(slash + 1);
+    if (bucket === "") bucket = undefined;
+  }
+  if (bucket !== undefined && !isPlausibleBucket(bucket)) {
+    throw new S3Error("InvalidBucketName", "The specified bucket is not valid.", { BucketName: bucket });
+  }
+  if (key !== undefined) checkKey(key);
+  const kind = classify(method, bucket, key, query, headers);
+  return { kind, method, bucket, key, query, headers, style };
+}
+
+/** Decoded query parameters; `+` means space as in form encoding, like S3 reads it. */
+export function parseQuery(search: string): QueryParam[] {
+  if (search.length <= 1) return [];
+  const out: QueryParam[] = [];
+  for (const part of search.slice(1).split("&")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    const name = decodeComponent(eq === -1 ? part : part.slice(0, eq), true);
+    const value = eq === -1 ? "" : decodeComponent(part.slice(eq + 1), true);
+    if (name === undefined || value === undefined) throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
+    out.push([name, value]);
+  }
+  return out;
+}
+
+export function queryValue(op: Pick<S3Operation, "query">, name: string): string | undefined {
+  for (const [k, v] of op.query) if (k === name) return v;
+  return undefined;
+}
+
+export function hasQuery(op: Pick<S3Operation, "query">, name: string): boolean {
+  return op.query.some(([k]) => k === name);
+}
+
+function virtualHostBucket(host: string, domains: readonly string[]): string | undefined {
+  const hostname = host.replace(/:\d+$/, "");
+  for (const domain of domains) {
+    if (hostname.endsWith("." + domain)) return hostname.slice(0, -(domain.length + 1));
+  }
+  return undefined;
+}
+
+/** Loose check: real backends accept legacy names (uppercase, underscores), so only reject what can never be a bucket. */
+function isPlausibleBucket(bucket: string): boolean {
+  return bucket.length >= 1 && bucket.length <= 255 && /^[A-Za-z0-9._-]+$/.test(bucket) && bucket !== "." && bucket !== "..";
+}
+
+/**
+ * Keys with `.` or `..` segments cannot be sent faithfully: every HTTP stack between here
+ * and the backend (Bun's fetch included) normalises them away, so the backend would see a
+ * different key from the one authorised and cached. Reject them instead of guessing.
+ */
+function checkKey(key: string): void {
+  if (key.length > 1024 * 4) throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
+  for (const segment of key.split("/")) {
+    if (segment === "." || segment === "..") {
+      throw new S3Error("InvalidRequest", "Keys with '.' or '..' path segments are not supported by this proxy.");
+    }
+  }
+}
+
+function classify(method: string, bucket: string | undefined, key: string | undefined, query: QueryParam[], headers: Headers): OperationKind {
+  const has = (name: string) => query.some(([k]) => k === name);
+  if (bucket === undefined) return method === "GET" ? "ListBuckets" : "Unknown";
+  if (key === undefined) {
+    switch (method) {
+      case "GET":
+        if (query.some(([k, v]) => k === "list-type" && v === "2")) return "ListObjectsV2";
+        return query.every(([k]) => LIST_PARAMS.has(k)) ? "ListObjects" : "BucketSubresource";
+      case "HEAD":
+        return "HeadBucket";
+      case "PUT":
+        return query.length === 0 ? "CreateBucket" : "BucketSubresource";
+      case "DELETE":
+        return query.length === 0 ? "DeleteBucket" : "BucketSubresource";
+      case "POST":
+        return has("delete") ? "DeleteObjects" : "BucketSubresource";
+      default:
+        return "Unknown";
+    }
+  }
+  if (query.some(([k]) => OBJECT_SUBRESOURCES.has(k))) return "ObjectSubresource";
+  switch (method) {
+    case "GET":
+      return has("uploadId") ? "ListParts" : "GetObject";
+    case "HEAD":
+      return "HeadObject";
+    case "PUT":
+      if (has("partNumber") && has("uploadId")) return headers.has("x-amz-copy-source") ? "UploadPartCopy" : "UploadPart";
+      return headers.has("x-amz-copy-source") ? "CopyObject" : "PutObject";
+    case "DELETE":
+      return has("uploadId") ? "AbortMultipartUpload" : "DeleteObject";
+    case "POST":
+      if (has("uploads")) return "CreateMultipartUpload";
+      if (has("uploadId")) return "CompleteMultipartUpload";
+      return "ObjectSubresource";
+    default:
+      return "Unknown";
+  }
+}
+
+/** Parameters of a plain ListObjects (V1) request; anything else on a bucket GET is a subresource. */
+const LIST_PARAMS = new Set([
+  "prefix", "delimiter", "marker", "max-keys", "encoding-type", "fetch-owner", "start-after",
+  "continuation-token", "x-id", "list-type", "expected-bucket-owner", "optional-object-attributes",
+  // Presigned URL parameters ride along on any operation.
+  "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
+]);

@@ -1,0 +1,21 @@
+/** Start the proxy in-process on a free loopback port in front of a backend. */
+import { startProxy, type Proxy } from "../../src/app.ts";
+import { resolveConfig, type Flags } from "../../src/config.ts";
+import { createLogger } from "../../src/log.ts";
+import type { Backend } from "./backend.ts";
+
+export interface TestProxy extends Proxy {
+  endpoint: string;
+}
+
+export async function startTestProxy(backend: Pick<Backend, "endpoint" | "accessKeyId" | "secretAccessKey" | "region">, flags: Flags = {}): Promise<TestProxy> {
+  const env = {
+    AWS_ACCESS_KEY_ID: backend.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: backend.secretAccessKey,
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+  const config = resolveConfig({ endpoint: backend.endpoint, host: "127.0.0.1", port: "0", region: backend.region, ...flags }, env);
+  const log = createLogger(process.env.S3PROXY_TEST_LOG ? config.logLevel : "error", config.logFormat);
+  const proxy = await startProxy(config, env, log);
+  return Object.assign(proxy, { endpoint: `http://127.0.0.1:${proxy.server.port}` });
+}
