@@ -1,6 +1,11 @@
 /** Assemble a running proxy from a resolved configuration: credentials, upstream client, handler, server. */
 import type { Server } from "bun";
-import type { Config, Env } from "./config.ts";
+import { BlockCache } from "./cache/block-cache.ts";
+import { LruStore } from "./cache/lru.ts";
+import { MetaCache } from "./cache/meta-cache.ts";
+import { ReadThroughCache } from "./cache/read-through.ts";
+import { CacheStats } from "./cache/stats.ts";
+import type { CacheConfig, Config, Env } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createHandler, type Handler } from "./proxy/handler.ts";
 import { BufferBudget } from "./proxy/respond.ts";
@@ -13,7 +18,20 @@ export interface Proxy {
   url: URL;
   handler: Handler;
   credentialSource: CredentialSource;
+  cache?: { store: LruStore; stats: CacheStats; reads: ReadThroughCache };
   stop(): Promise<void>;
+}
+
+/** Metadata entries kept at most (a few hundred bytes each). */
+const MAX_META_ENTRIES = 100_000;
+
+function createCache(config: CacheConfig, upstream: UpstreamClient) {
+  const store = new LruStore(config.sizeBytes);
+  const stats = new CacheStats();
+  const meta = new MetaCache({ ttlMs: config.metaTtlMs, negativeTtlMs: config.negativeTtlMs, maxEntries: MAX_META_ENTRIES });
+  const blocks = new BlockCache(store, config.blockSize, stats);
+  const reads = new ReadThroughCache(meta, blocks, upstream, stats, { maxObjectSize: config.maxObjectSize, prefetch: config.prefetch });
+  return { store, stats, reads };
 }
 
 /** Bodies up to this size are buffered so they carry an exact Content-Length (see respond.ts). */
@@ -24,7 +42,9 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   const { provider, source } = await resolveCredentialChain(env);
   if (source === "none") log.warn("no backend credentials found: requests are forwarded unsigned (public buckets only)");
   const upstream = new UpstreamClient({ endpoint: config.endpoint, region: config.region, credentials: provider });
+  const cache = config.cache.enabled ? createCache(config.cache, upstream) : undefined;
   const handler = createHandler({
+    cache: cache?.reads,
     upstream,
     parse: { domains: config.domains },
     relay: { maxBufferedBody: MAX_BUFFERED_BODY, budget: new BufferBudget(BUFFER_BUDGET) },
@@ -36,6 +56,7 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     url: server.url,
     handler,
     credentialSource: source,
+    cache,
     async stop() {
       await server.stop(true);
     },

@@ -4,6 +4,8 @@
  * Errors are thrown as S3Error wherever they arise and rendered here, once. One access-log
  * line per request.
  */
+import { cachePolicy } from "../cache/policy.ts";
+import type { ReadThroughCache } from "../cache/read-through.ts";
 import type { Logger } from "../log.ts";
 import { renderError } from "../s3/errors.ts";
 import { parseOperation, type ParseOptions, type S3Operation } from "../s3/operation.ts";
@@ -17,6 +19,8 @@ export interface ProxyContext {
   parse: ParseOptions;
   relay: RelayOptions;
   log: Logger;
+  /** Undefined when caching is off (--no-cache). */
+  cache?: ReadThroughCache;
 }
 
 /** What the access log records about one request; filled in as the request moves along. */
@@ -38,10 +42,7 @@ export function createHandler(ctx: ProxyContext): Handler {
     try {
       const op = parseOperation(req.method, url, req.headers, ctx.parse);
       record.op = op;
-      const t0 = performance.now();
-      const upstreamRes = await forward(ctx.upstream, { op, body: req.body, signal: req.signal });
-      record.upstreamMs = performance.now() - t0;
-      res = await relayResponse(upstreamRes, req.method, ctx.relay);
+      res = await serve(ctx, op, req, record);
     } catch (err) {
       if (!(err instanceof Error && err.name === "S3Error")) ctx.log.error(`request ${record.requestId} failed:`, err);
       res = renderError(err, { requestId: record.requestId, resource: url.pathname, method: req.method });
@@ -50,6 +51,52 @@ export function createHandler(ctx: ProxyContext): Handler {
     logAccess(ctx.log, req.method, url, res, record, performance.now() - started);
     return res;
   };
+}
+
+/** Cache or forward one authenticated operation. */
+async function serve(ctx: ProxyContext, op: S3Operation, req: Request, record: RequestRecord): Promise<Response> {
+  const cache = ctx.cache;
+  const policy = cache ? cachePolicy(op) : "bypass";
+  if (cache && policy === "cache") {
+    const answer = await cache.serve(op);
+    if (answer) {
+      record.cache = answer.result;
+      answer.response.headers.set("x-cache", answer.result);
+      return answer.response;
+    }
+  }
+  const invalidates = cache ? invalidation(op) : undefined;
+  if (invalidates || policy === "refresh") cache!.invalidate(op.bucket!, invalidates === "bucket" ? undefined : op.key);
+  const t0 = performance.now();
+  const upstreamRes = await forward(ctx.upstream, { op, body: req.body, signal: req.signal });
+  record.upstreamMs = performance.now() - t0;
+  const relayed = await relayResponse(upstreamRes, req.method, ctx.relay);
+  // Again after the write: a read racing it may have refilled the old metadata meanwhile.
+  if (invalidates) cache!.invalidate(op.bucket!, invalidates === "bucket" ? undefined : op.key);
+  if (cache && policy === "cache" && op.kind === "GetObject") cache.learn(op, upstreamRes, relayed.body);
+  if (cache) {
+    record.cache = policy === "cache" ? "MISS" : "BYPASS";
+    relayed.response.headers.set("x-cache", record.cache);
+  }
+  return relayed.response;
+}
+
+/** What a request changes at the backend: one key, a whole bucket (DeleteObjects), or nothing. */
+function invalidation(op: S3Operation): "key" | "bucket" | undefined {
+  switch (op.kind) {
+    case "PutObject":
+    case "CopyObject":
+    case "DeleteObject":
+    case "CompleteMultipartUpload":
+      return "key";
+    case "ObjectSubresource":
+      return op.method === "GET" ? undefined : "key";
+    case "DeleteObjects":
+    case "DeleteBucket":
+      return "bucket";
+    default:
+      return undefined;
+  }
 }
 
 function logAccess(log: Logger, method: string, url: URL, res: Response, record: RequestRecord, ms: number): void {
