@@ -30,7 +30,11 @@ function createCache(config: CacheConfig, upstream: UpstreamClient) {
   const stats = new CacheStats();
   const meta = new MetaCache({ ttlMs: config.metaTtlMs, negativeTtlMs: config.negativeTtlMs, maxEntries: MAX_META_ENTRIES });
   const blocks = new BlockCache(store, config.blockSize, stats);
-  const reads = new ReadThroughCache(meta, blocks, upstream, stats, { maxObjectSize: config.maxObjectSize, prefetch: config.prefetch });
+  const reads = new ReadThroughCache(meta, blocks, upstream, stats, {
+    maxObjectSize: config.maxObjectSize,
+    maxRangeSize: Math.max(config.blockSize, Math.floor(config.sizeBytes / 4)),
+    prefetch: config.prefetch,
+  });
   return { store, stats, reads };
 }
 

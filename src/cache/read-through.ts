@@ -28,7 +28,10 @@ export interface Upstream {
 }
 
 export interface ReadThroughOptions {
+  /** Largest object whose whole-object GET is cached. */
   maxObjectSize: number;
+  /** Largest range answered through the blocks; longer ones are forwarded, so one read cannot flush the cache. */
+  maxRangeSize: number;
   prefetch: boolean;
 }
 
@@ -79,8 +82,12 @@ export class ReadThroughCache {
       result = "MISS";
       if (!isHead && range !== undefined && range !== "ignored" && range !== "multi" && range.kind === "bounded") {
         const discovered = await this.discoverWithRange(bucket, key, versionId, range);
-        if (discovered instanceof Response) return { response: discovered, result };
-        meta = discovered;
+        if (discovered === "past-end") {
+          const head = await this.discoverWithHead(bucket, key, versionId);
+          if (head instanceof Response) return { response: await this.refetchBody(op, head), result };
+          meta = head;
+        } else if (discovered instanceof Response) return { response: discovered, result };
+        else meta = discovered;
       } else if (!isHead && (range === undefined || range === "ignored")) {
         return undefined; // A whole-object GET of an unknown object: forwarded, learned from its answer by the caller.
       } else {
@@ -116,7 +123,7 @@ export class ReadThroughCache {
       }
       wanted = resolved;
     }
-    if (!meta.cacheable || rangeLength(wanted) > this.opts.maxObjectSize) return undefined;
+    if (!meta.cacheable || (status === 206 && rangeLength(wanted) > this.opts.maxRangeSize)) return undefined;
 
     const version = versionOf(bucket, key, versionId, meta);
     const read = await this.blocks.read(version, wanted, (o, r) => this.fetchRange(o, r));
@@ -129,10 +136,15 @@ export class ReadThroughCache {
 
   /** Learn an object from a whole-object GET the caller forwarded (headers only; bytes when small). */
   learn(op: S3Operation, res: Response, body: Uint8Array | undefined): void {
-    if (res.status !== 200 || op.bucket === undefined || op.key === undefined) return;
-    const meta = metaFromResponse(res.headers, body?.byteLength);
-    if (!meta) return;
+    if (op.bucket === undefined || op.key === undefined) return;
     const versionId = queryValue(op, "versionId");
+    if (res.status === 404 && body) {
+      this.meta.setMissing(op.bucket, op.key, versionId, { status: 404, headers: [...copyHeaders(res.headers)], body });
+      return;
+    }
+    if (res.status !== 200) return;
+    const meta = metaFromResponse(res.headers, Number(res.headers.get("content-length") ?? body?.byteLength));
+    if (!meta) return;
     this.meta.setFound(op.bucket, op.key, versionId, meta);
     if (body && meta.cacheable && meta.size > 0 && body.byteLength <= this.opts.maxObjectSize) {
       const version = versionOf(op.bucket, op.key, versionId, meta);
@@ -185,9 +197,10 @@ export class ReadThroughCache {
   /**
    * Discover an unknown object with the client's own read widened to whole blocks. Concurrent
    * cold readers of the same object wait for this one answer's headers, then find its blocks
-   * in flight. Returns the backend's answer itself when it is not a cacheable 206/200.
+   * in flight. Returns the backend's answer itself when it is not a cacheable 206/200, and
+   * "past-end" for a 416 (the size is then learned with a HEAD and the 416 built like S3's).
    */
-  private async discoverWithRange(bucket: string, key: string, versionId: string | undefined, range: { start: number; end: number }): Promise<ObjectMeta | Response> {
+  private async discoverWithRange(bucket: string, key: string, versionId: string | undefined, range: { start: number; end: number }): Promise<ObjectMeta | Response | "past-end"> {
     const id = metaKey(bucket, key, versionId);
     const pending = this.discovering.get(id);
     if (pending) {
@@ -207,6 +220,11 @@ export class ReadThroughCache {
         const notFound = await rememberNotFound(res);
         this.meta.setMissing(bucket, key, versionId, notFound);
         return replayNotFound(notFound, false);
+      }
+      if (res.status === 416) {
+        await res.body?.cancel();
+        settle(undefined);
+        return "past-end";
       }
       const cr = parseContentRange(res.headers.get("content-range"));
       const size = res.status === 206 ? cr?.size : res.status === 200 ? Number(res.headers.get("content-length")) : undefined;
