@@ -8,6 +8,7 @@
 import type { ByteRange } from "../s3/range.ts";
 import type { LruStore } from "./lru.ts";
 import type { CacheStats } from "./stats.ts";
+import { blockFromTiers, type CacheTier } from "./tier.ts";
 
 /** The object version a block belongs to. */
 export interface ObjectVersion {
@@ -39,6 +40,8 @@ export class BlockCache {
     private readonly store: LruStore,
     readonly blockSize: number,
     private readonly stats: CacheStats,
+    /** Lower tiers (disk, Redis), consulted before the backend and written back after it. */
+    private readonly tiers: readonly CacheTier[] = [],
   ) {}
 
   blockLength(o: ObjectVersion, index: number): number {
@@ -83,12 +86,49 @@ export class BlockCache {
    * discovered the object), so concurrent readers wait for them instead of fetching.
    */
   adopt(o: ObjectVersion, first: number, last: number, body: Promise<Uint8Array>): Promise<Uint8Array>[] {
-    return this.track(o, first, last, body);
+    return this.track(
+      o,
+      first,
+      last,
+      body.then((bytes) => {
+        this.stats.bytesFromUpstream += bytes.byteLength;
+        this.writeBack(o, first, last, bytes);
+        return bytes;
+      }),
+    );
   }
 
   private fill(o: ObjectVersion, first: number, last: number, fetchRange: FetchRange): Promise<Uint8Array>[] {
     const range = { start: first * this.blockSize, end: Math.min((last + 1) * this.blockSize, o.size) - 1 };
-    return this.track(o, first, last, fetchRange(o, range));
+    const body = this.tiers.length === 0 ? this.fetch(o, range, fetchRange) : this.fromTiersOrFetch(o, first, last, range, fetchRange);
+    return this.track(o, first, last, body);
+  }
+
+  private async fetch(o: ObjectVersion, range: ByteRange, fetchRange: FetchRange): Promise<Uint8Array> {
+    const bytes = await fetchRange(o, range);
+    this.stats.bytesFromUpstream += bytes.byteLength;
+    return bytes;
+  }
+
+  /** The run from the lower tiers when they hold all of it; else one backend fetch, written back. */
+  private async fromTiersOrFetch(o: ObjectVersion, first: number, last: number, range: ByteRange, fetchRange: FetchRange): Promise<Uint8Array> {
+    const found = await Promise.all(Array.from({ length: last - first + 1 }, (_, n) => blockFromTiers(this.tiers, blockKey(o, first + n), this.blockLength(o, first + n))));
+    if (found.every((b) => b !== undefined)) {
+      this.stats.bytesFromTiers += range.end - range.start + 1;
+      return found.length === 1 ? found[0]! : concat(found as Uint8Array[]);
+    }
+    const bytes = await this.fetch(o, range, fetchRange);
+    this.writeBack(o, first, last, bytes);
+    return bytes;
+  }
+
+  /** Hand a run's blocks to the lower tiers, which store them in the background. */
+  private writeBack(o: ObjectVersion, first: number, last: number, bytes: Uint8Array): void {
+    for (let i = first; i <= last && this.tiers.length > 0; i++) {
+      const offset = (i - first) * this.blockSize;
+      const block = bytes.slice(offset, offset + this.blockLength(o, i));
+      for (const tier of this.tiers) tier.putBlock(blockKey(o, i), block);
+    }
   }
 
   /** One promise per block of the run; stored on arrival, within a byte reservation. */
@@ -96,13 +136,10 @@ export class BlockCache {
     const start = first * this.blockSize;
     const length = Math.min((last + 1) * this.blockSize, o.size) - start;
     const reserved = this.store.reserve(length) ? length : 0;
-    const run = body.then(
-      (bytes) => {
-        if (bytes.byteLength !== length) throw new Error(`fill returned ${bytes.byteLength} bytes, expected ${length}`);
-        this.stats.bytesFromUpstream += length;
-        return bytes;
-      },
-    );
+    const run = body.then((bytes) => {
+      if (bytes.byteLength !== length) throw new Error(`fill returned ${bytes.byteLength} bytes, expected ${length}`);
+      return bytes;
+    });
     const blocks: Promise<Uint8Array>[] = [];
     for (let i = first; i <= last; i++) {
       const key = blockKey(o, i);
@@ -143,4 +180,14 @@ export class BlockCache {
     }
     return out;
   }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }

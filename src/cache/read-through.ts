@@ -15,6 +15,7 @@ import { MetaCache, metaKey, type NotFound, type ObjectMeta } from "./meta-cache
 import { backendAllowsCaching } from "./policy.ts";
 import { footerRanges } from "./parquet-prefetch.ts";
 import type { CacheStats } from "./stats.ts";
+import type { CacheTier } from "./tier.ts";
 
 export type CacheResult = "HIT" | "MISS" | "PARTIAL";
 
@@ -28,6 +29,10 @@ export interface Upstream {
 }
 
 export interface ReadThroughOptions {
+  /** Lower tiers that also keep metadata (disk, Redis); empty for memory only. */
+  tiers?: readonly CacheTier[];
+  metaTtlMs?: number;
+  now?: () => number;
   /** Largest object whose whole-object GET is cached. */
   maxObjectSize: number;
   /** Largest range answered through the blocks; longer ones are forwarded, so one read cannot flush the cache. */
@@ -68,7 +73,7 @@ export class ReadThroughCache {
     const key = op.key!;
     const versionId = queryValue(op, "versionId");
     const isHead = op.method === "HEAD";
-    const known = this.meta.get(bucket, key, versionId);
+    const known = this.meta.get(bucket, key, versionId) ?? (await this.metaFromTiers(bucket, key, versionId));
 
     if (known?.kind === "missing") {
       if (isHead || known.notFound.body.length > 0) return { response: replayNotFound(known.notFound, isHead), result: "HIT" };
@@ -145,7 +150,7 @@ export class ReadThroughCache {
     if (res.status !== 200) return;
     const meta = metaFromResponse(res.headers, Number(res.headers.get("content-length") ?? body?.byteLength));
     if (!meta) return;
-    this.meta.setFound(op.bucket, op.key, versionId, meta);
+    this.rememberMeta(op.bucket, op.key, versionId, meta);
     if (body && meta.cacheable && meta.size > 0 && body.byteLength <= this.opts.maxObjectSize) {
       const version = versionOf(op.bucket, op.key, versionId, meta);
       this.blocks.adopt(version, 0, this.blocks.lastBlock(version), Promise.resolve(body)).forEach((p) => p.catch(() => {}));
@@ -155,7 +160,33 @@ export class ReadThroughCache {
   /** Forget a key after a write through the proxy. */
   invalidate(bucket: string, key?: string): void {
     if (key === undefined) this.meta.invalidateBucket(bucket);
-    else this.meta.invalidate(bucket, key);
+    else {
+      this.meta.invalidate(bucket, key);
+      for (const tier of this.opts.tiers ?? []) tier.deleteMeta(metaKey(bucket, key));
+    }
+  }
+
+  /** Metadata a lower tier still holds within the meta TTL (after a restart, or from another proxy). */
+  private async metaFromTiers(bucket: string, key: string, versionId: string | undefined) {
+    const tiers = this.opts.tiers ?? [];
+    if (tiers.length === 0 || !this.meta.enabled) return undefined;
+    const now = (this.opts.now ?? Date.now)();
+    for (const tier of tiers) {
+      const stored = await tier.getMeta(metaKey(bucket, key, versionId));
+      if (stored && stored.learnedAt + (this.opts.metaTtlMs ?? 0) > now) {
+        this.meta.setFound(bucket, key, versionId, stored.meta);
+        return { kind: "found" as const, meta: stored.meta };
+      }
+    }
+    return undefined;
+  }
+
+  /** Remember metadata in memory and hand it to the lower tiers. */
+  private rememberMeta(bucket: string, key: string, versionId: string | undefined, meta: ObjectMeta): void {
+    this.meta.setFound(bucket, key, versionId, meta);
+    if (!this.meta.enabled) return;
+    const learnedAt = (this.opts.now ?? Date.now)();
+    for (const tier of this.opts.tiers ?? []) tier.putMeta(metaKey(bucket, key, versionId), { meta, learnedAt });
   }
 
   private count(result: CacheResult, bytes: number, cachedBlocks: number, fetchedBlocks: number): void {
@@ -233,7 +264,7 @@ export class ReadThroughCache {
         settle(undefined);
         return res;
       }
-      this.meta.setFound(bucket, key, versionId, meta);
+      this.rememberMeta(bucket, key, versionId, meta);
       const version = versionOf(bucket, key, versionId, meta);
       const first = res.status === 200 ? 0 : aligned.start / bs;
       const last = res.status === 200 ? this.blocks.lastBlock(version) : Math.floor(cr!.range!.end / bs);
@@ -268,7 +299,7 @@ export class ReadThroughCache {
         if (res.status === 404) this.meta.setMissing(bucket, key, versionId, { status: 404, headers: [...copyHeaders(res.headers)], body: new Uint8Array(0) });
         const meta = res.status === 200 ? metaFromResponse(res.headers, Number(res.headers.get("content-length"))) : undefined;
         if (meta) {
-          this.meta.setFound(bucket, key, versionId, meta);
+          this.rememberMeta(bucket, key, versionId, meta);
           this.maybePrefetch(versionOf(bucket, key, versionId, meta), meta);
         } else {
           response = new Response(null, { status: res.status, headers: copyHeaders(res.headers) });
@@ -280,7 +311,7 @@ export class ReadThroughCache {
     }
     const meta = await pending;
     if (meta) return meta;
-    const known = this.meta.get(bucket, key, versionId);
+    const known = this.meta.get(bucket, key, versionId) ?? (await this.metaFromTiers(bucket, key, versionId));
     if (known?.kind === "missing") return replayNotFound(known.notFound, true);
     return response ?? new Response(null, { status: 503 });
   }

@@ -5,6 +5,7 @@ export class CacheStats {
   partialHits = 0;
   bytesFromCache = 0;
   bytesFromUpstream = 0;
+  bytesFromTiers = 0;
   coalescedWaits = 0;
   prefetches = 0;
   upstreamRequests = 0;
