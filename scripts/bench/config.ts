@@ -1,0 +1,75 @@
+/** What a bench run measures: the full sizes, or the seconds-long smoke shape used by `bun test`. */
+import type { DatasetShape } from "./dataset.ts";
+import type { Backend } from "./peers.ts";
+import { KiB, MiB } from "./stats.ts";
+
+export interface BenchConfig {
+  smoke: boolean;
+  reps: number;
+  /** Ours' default block size; nginx slices at the same size. */
+  blockSize: number;
+  /** Install wrk and nginx with apt-get when absent (the full run does; the smoke run skips those peers). */
+  install: boolean;
+  hit: { sizes: number[]; connections: number[]; durationSec: number; warmupSec: number };
+  miss: { requests: number; rangeSize: number };
+  query: { dataset: DatasetShape; delayMs: number };
+  coalesce: { clients: number; rangeSize: number; delayMs: number };
+  memory: { clients: number; durationSec: number; objectSize: number; objects: number; cacheSize: number; rangeSize: number };
+  blockSizes: number[];
+}
+
+export const FULL: BenchConfig = {
+  smoke: false,
+  reps: 3,
+  blockSize: MiB,
+  install: true,
+  hit: { sizes: [4 * KiB, 64 * KiB, MiB], connections: [32, 256], durationSec: 5, warmupSec: 1 },
+  miss: { requests: 150, rangeSize: 64 * KiB },
+  query: { dataset: { files: 10, rowsPerFile: 400_000, rowGroupSize: 100_000 }, delayMs: 20 },
+  coalesce: { clients: 100, rangeSize: 8 * MiB, delayMs: 20 },
+  memory: { clients: 256, durationSec: 60, objectSize: 1024 * MiB, objects: 2, cacheSize: 256 * MiB, rangeSize: MiB },
+  blockSizes: [256 * KiB, MiB, 4 * MiB, 8 * MiB],
+};
+
+export const SMOKE: BenchConfig = {
+  smoke: true,
+  reps: 1,
+  blockSize: 256 * KiB,
+  install: false,
+  hit: { sizes: [4 * KiB], connections: [8], durationSec: 1, warmupSec: 0 },
+  miss: { requests: 8, rangeSize: 4 * KiB },
+  query: { dataset: { files: 2, rowsPerFile: 2_000, rowGroupSize: 500 }, delayMs: 2 },
+  coalesce: { clients: 8, rangeSize: 512 * KiB, delayMs: 5 },
+  memory: { clients: 8, durationSec: 1, objectSize: 4 * MiB, objects: 1, cacheSize: 8 * MiB, rangeSize: 64 * KiB },
+  blockSizes: [256 * KiB, MiB],
+};
+
+export interface BenchContext {
+  config: BenchConfig;
+  backend: Backend;
+  /** Peers that could not run (package missing): named in the report. */
+  has: { nginx: boolean; wrk: boolean };
+  log(message: string): void;
+}
+
+/** A deterministic byte pattern for test objects (1 MiB of pseudo-random bytes, repeated). */
+export function objectBytes(size: number, seed = 7): Uint8Array {
+  const block = new Uint8Array(Math.min(size, MiB));
+  let x = seed;
+  for (let i = 0; i < block.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    block[i] = x >>> 24;
+  }
+  const out = new Uint8Array(size);
+  for (let off = 0; off < size; off += block.length) out.set(block.subarray(0, Math.min(block.length, size - off)), off);
+  return out;
+}
+
+export async function putObject(backend: Backend, key: string, body: Uint8Array): Promise<void> {
+  const res = await fetch(`${backend.endpoint}/${backend.bucket}/${key}`, { method: "PUT", body });
+  if (res.status !== 200) throw new Error(`PUT ${key}: ${res.status} ${await res.text()}`);
+}
+
+export function objectUrl(endpoint: string, backend: Backend, key: string): string {
+  return `${endpoint}/${backend.bucket}/${key}`;
+}

@@ -1,0 +1,84 @@
+/**
+ * The benchmark suite: `bun run bench [scenario...] [--smoke] [--out DIR] [--reps N]`.
+ * Starts everything it needs on loopback (backend, relay, ours, nginx, raw Bun.serve; wrk
+ * and nginx are installed with apt-get when absent), runs the scenarios, and writes
+ * BENCHMARKS.md, bench/<scenario>.svg and bench/results/<scenario>.json under DIR (the
+ * repository by default). Results of scenarios not run this time are kept from earlier runs.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { FULL, SMOKE, type BenchConfig, type BenchContext } from "./config.ts";
+import { ensurePackages, installed } from "./install.ts";
+import { startBackend } from "./peers.ts";
+import { describeMachine, renderReport } from "./report.ts";
+import { blockSize } from "./scenarios/block-size.ts";
+import { coalesce } from "./scenarios/coalesce.ts";
+import { hitThroughput } from "./scenarios/hit-throughput.ts";
+import { memory } from "./scenarios/memory.ts";
+import { missOverhead } from "./scenarios/miss-overhead.ts";
+import { query } from "./scenarios/query.ts";
+import { renderChart } from "./svg.ts";
+import type { ScenarioResult } from "./types.ts";
+
+const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = {
+  "hit-throughput": hitThroughput,
+  "miss-overhead": missOverhead,
+  query,
+  coalesce,
+  memory,
+  "block-size": blockSize,
+};
+
+interface Args {
+  scenarios: string[];
+  smoke: boolean;
+  out: string;
+  reps?: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { scenarios: [], smoke: false, out: resolve(import.meta.dir, "..", "..") };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--smoke") args.smoke = true;
+    else if (a === "--out") args.out = resolve(argv[++i]!);
+    else if (a === "--reps") args.reps = Number(argv[++i]);
+    else if (a in SCENARIOS) args.scenarios.push(a);
+    else throw new Error(`unknown argument ${a}; scenarios: ${Object.keys(SCENARIOS).join(", ")}`);
+  }
+  if (args.scenarios.length === 0) args.scenarios = Object.keys(SCENARIOS);
+  return args;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const config: BenchConfig = { ...(args.smoke ? SMOKE : FULL), ...(args.reps ? { reps: args.reps } : {}) };
+  const missing = await ensurePackages({ wrk: "wrk", nginx: "nginx" }, config.install);
+  if (missing.length) console.error(`bench: without ${missing.join(", ")}: those peers are skipped`);
+  const chartDir = join(args.out, "bench");
+  const resultDir = join(chartDir, "results");
+  mkdirSync(resultDir, { recursive: true });
+  const backend = await startBackend();
+  const ctx: BenchContext = { config, backend, has: { nginx: installed("nginx"), wrk: installed("wrk") }, log: (m) => console.error(`bench: ${m}`) };
+  try {
+    for (const name of args.scenarios) {
+      ctx.log(`scenario ${name}`);
+      const started = performance.now();
+      const result = await SCENARIOS[name]!(ctx);
+      result.seconds = (performance.now() - started) / 1000;
+      await Bun.write(join(resultDir, `${name}.json`), JSON.stringify(result, null, 2) + "\n");
+      for (const chart of result.charts) await Bun.write(join(chartDir, chart.file), renderChart(chart));
+      ctx.log(`scenario ${name} done in ${result.seconds.toFixed(0)} s`);
+    }
+  } finally {
+    await backend.stop();
+  }
+  const results = Object.keys(SCENARIOS)
+    .map((name) => join(resultDir, `${name}.json`))
+    .filter(existsSync)
+    .map((file) => JSON.parse(readFileSync(file, "utf8")) as ScenarioResult);
+  await Bun.write(join(args.out, "BENCHMARKS.md"), renderReport(results, await describeMachine(), "bench", config.smoke));
+  ctx.log(`wrote ${join(args.out, "BENCHMARKS.md")}`);
+}
+
+await main();

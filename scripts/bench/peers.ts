@@ -1,0 +1,81 @@
+/**
+ * Everything a scenario talks to, each in its own process: the backend (s3rver), the
+ * latency relay in front of it, ours (`bun src/main.ts`, so its RSS is its own), the raw
+ * Bun.serve ceiling. nginx lives in nginx.ts.
+ */
+import { join } from "node:path";
+import type { RelayStats } from "./latency-relay.ts";
+import { cleanEnv, freePort, spawnChild, stopProcess, waitForHttp } from "./processes.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+
+export interface Peer {
+  name: string;
+  endpoint: string;
+  /** The server's own pid, for /proc readings. */
+  pid?: number;
+  stop(): Promise<void>;
+}
+
+export interface Backend extends Peer {
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+}
+
+export async function startBackend(): Promise<Backend> {
+  const child = await spawnChild<{ endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string; region: string }>(["bun", join(import.meta.dir, "backend-server.ts")], cleanEnv());
+  return { name: "s3rver", ...child.info, pid: child.proc.pid, stop: child.stop };
+}
+
+export interface Relay extends Peer {
+  stats(): Promise<RelayStats>;
+  /** Counters since the last reset, and zero them. */
+  reset(): Promise<RelayStats>;
+}
+
+export async function startRelay(target: string, delayMs: number, bandwidth?: string): Promise<Relay> {
+  const url = new URL(target);
+  const args = ["--target", `${url.hostname}:${url.port}`, "--delay", String(delayMs)];
+  if (bandwidth) args.push("--bandwidth", bandwidth);
+  const child = await spawnChild<{ port: number }>(["bun", join(import.meta.dir, "latency-relay.ts"), ...args]);
+  return {
+    name: `relay ${delayMs} ms`,
+    endpoint: `http://127.0.0.1:${child.info.port}`,
+    pid: child.proc.pid,
+    stats: () => child.ask<RelayStats>("stats"),
+    reset: () => child.ask<RelayStats>("reset"),
+    stop: child.stop,
+  };
+}
+
+/** Ours as a separate process; `flags` are s3proxy flags (e.g. ["--block-size", "1MiB"]). */
+export async function startOurs(upstream: string, backend: Pick<Backend, "accessKeyId" | "secretAccessKey">, flags: string[] = [], name = "ours"): Promise<Peer> {
+  const port = freePort();
+  const cmd = ["bun", join(ROOT, "src", "main.ts"), "--endpoint", upstream, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...flags];
+  const proc = Bun.spawn(cmd, {
+    cwd: ROOT,
+    stdout: "inherit",
+    stderr: "inherit",
+    env: cleanEnv({ AWS_ACCESS_KEY_ID: backend.accessKeyId, AWS_SECRET_ACCESS_KEY: backend.secretAccessKey }),
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(endpoint);
+  } catch (err) {
+    await stopProcess(proc);
+    throw err;
+  }
+  return { name, endpoint, pid: proc.pid, stop: () => stopProcess(proc) };
+}
+
+export async function startRaw(): Promise<Peer> {
+  const child = await spawnChild<{ port: number }>(["bun", join(import.meta.dir, "raw-server.ts")]);
+  return { name: "raw Bun.serve", endpoint: `http://127.0.0.1:${child.info.port}`, pid: child.proc.pid, stop: child.stop };
+}
+
+/** Stop every peer given, ignoring the absent ones. */
+export async function stopAll(...peers: (Peer | undefined)[]): Promise<void> {
+  await Promise.all(peers.map((p) => p?.stop()));
+}

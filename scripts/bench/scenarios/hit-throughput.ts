@@ -1,0 +1,102 @@
+/**
+ * Cache-hit throughput: wrk hammers one range that every server answers from memory
+ * (ours and nginx warmed first), at each range size and connection count.
+ */
+import { objectBytes, objectUrl, putObject, type BenchContext } from "../config.ts";
+import { startNginx } from "../nginx.ts";
+import { startOurs, startRaw, stopAll, type Peer } from "../peers.ts";
+import { atLeast, formatBytes, formatRatio, formatSummary, ratio, summarize, type Summary } from "../stats.ts";
+import type { ScenarioResult, Target } from "../types.ts";
+import { runWrk, type WrkResult } from "../wrk.ts";
+
+const KEY = "hit/object.bin";
+
+export async function hitThroughput(ctx: BenchContext): Promise<ScenarioResult> {
+  const { config, backend } = ctx;
+  const result: ScenarioResult = {
+    name: "hit-throughput",
+    title: "Cache-hit throughput",
+    method: `wrk -t1 (one thread) with ${config.hit.connections.join(" and ")} keep-alive connections, ${config.hit.durationSec} s per run after a ${config.hit.warmupSec} s warm-up, a fixed \`Range\` of ${config.hit.sizes.map(formatBytes).join(", ")} on one ${formatBytes(Math.max(...config.hit.sizes) * 8)} object, answered from memory by ours (auth off) and from nginx's proxy_cache (slice ${formatBytes(config.blockSize)}, page cache), and by the raw Bun.serve ceiling. Median of ${config.reps} runs (min–max).`,
+    tables: [],
+    charts: [],
+    targets: [],
+    notes: [],
+  };
+  if (!ctx.has.wrk) {
+    result.notes.push("Not measured: wrk is not installed (the smoke run does not install it).");
+    return result;
+  }
+  const objectSize = Math.max(...config.hit.sizes) * 8;
+  await putObject(backend, KEY, objectBytes(objectSize));
+  const peers: Peer[] = [];
+  try {
+    peers.push(await startOurs(backend.endpoint, backend, ["--block-size", String(config.blockSize)], "ours"));
+    if (ctx.has.nginx) peers.push(await startNginx(backend.endpoint, config.blockSize));
+    peers.push(await startRaw());
+    const runs = new Map<string, WrkResult[]>();
+    const key = (peer: string, size: number, conns: number) => `${peer}|${size}|${conns}`;
+    for (const peer of peers) {
+      for (const size of config.hit.sizes) {
+        const range = `bytes=0-${size - 1}`;
+        // Warm: the first request fills the cache; check the second is a hit.
+        for (let i = 0; i < 2; i++) {
+          const res = await fetch(objectUrl(peer.endpoint, backend, KEY), { headers: { range } });
+          await res.arrayBuffer();
+          if (i === 1 && peer.name === "ours" && res.headers.get("x-cache") !== "HIT") result.notes.push(`ours answered the warmed ${formatBytes(size)} range with x-cache: ${res.headers.get("x-cache")}, not HIT.`);
+          if (i === 1 && peer.name === "nginx" && res.headers.get("x-cache-status") !== "HIT") result.notes.push(`nginx answered the warmed ${formatBytes(size)} range with cache status ${res.headers.get("x-cache-status")}, not HIT.`);
+        }
+      }
+    }
+    for (let rep = 0; rep < config.reps; rep++) {
+      for (const size of config.hit.sizes) {
+        for (const conns of config.hit.connections) {
+          for (const peer of peers) {
+            const opts = { url: objectUrl(peer.endpoint, backend, KEY), connections: conns, headers: { range: `bytes=0-${size - 1}` } };
+            if (rep === 0 && config.hit.warmupSec > 0) await runWrk({ ...opts, durationSec: config.hit.warmupSec });
+            const r = await runWrk({ ...opts, durationSec: config.hit.durationSec });
+            ctx.log(`hit ${peer.name} ${formatBytes(size)} c${conns}: ${r.requestsPerSec.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms errors ${r.errors}`);
+            if (r.errors > 0) result.notes.push(`${peer.name} ${formatBytes(size)} c${conns}: ${r.errors} errors in one run.`);
+            const k = key(peer.name, size, conns);
+            runs.set(k, [...(runs.get(k) ?? []), r]);
+          }
+        }
+      }
+    }
+    const rps = (peer: string, size: number, conns: number): Summary => summarize((runs.get(key(peer, size, conns)) ?? []).map((r) => r.requestsPerSec));
+    const lat = (peer: string, size: number, conns: number, f: (r: WrkResult) => number): Summary => summarize((runs.get(key(peer, size, conns)) ?? []).map(f));
+    const names = peers.map((p) => p.name);
+    const rows: string[][] = [];
+    for (const size of config.hit.sizes) {
+      for (const conns of config.hit.connections) {
+        for (const name of names) {
+          const s = rps(name, size, conns);
+          rows.push([formatBytes(size), String(conns), name, formatSummary(s, 0), formatSummary(lat(name, size, conns, (r) => r.p50Ms), 2), formatSummary(lat(name, size, conns, (r) => r.p99Ms), 2), name === "ours" ? "" : formatRatio(ratio(rps("ours", size, conns).median, s.median))]);
+        }
+        rows.push([formatBytes(size), String(conns), "ours, auth on", "n/a", "n/a", "n/a", "no inbound auth in this build"]);
+      }
+    }
+    result.tables.push({ columns: ["range", "connections", "server", "requests/s", "p50 ms", "p99 ms", "ours ÷ this"], rows });
+    result.charts.push({
+      kind: "bars",
+      file: "hit-throughput.svg",
+      title: "Cache-hit requests/s (median, whisker = min–max)",
+      unit: "requests/s",
+      groups: config.hit.sizes.flatMap((size) => config.hit.connections.map((conns) => ({ label: `${formatBytes(size)} c${conns}`, bars: names.map((name) => ({ series: name, value: rps(name, size, conns).median, min: rps(name, size, conns).min, max: rps(name, size, conns).max })) }))),
+    });
+    const target = 64 * 1024;
+    if (config.hit.sizes.includes(target)) {
+      for (const conns of config.hit.connections) {
+        const ours = rps("ours", target, conns).median;
+        const targets: Target[] = [
+          { goal: `hit req/s, 64 KiB, c${conns}, auth off ≥ 1.0× nginx`, ...atLeast(ratio(ours, rps("nginx", target, conns).median), 1.0) },
+          { goal: `hit req/s, 64 KiB, c${conns}, auth off ≥ 0.85× raw Bun.serve`, ...atLeast(ratio(ours, rps("raw Bun.serve", target, conns).median), 0.85) },
+          { goal: `hit req/s, 64 KiB, c${conns}, auth on ≥ 0.75× raw Bun.serve`, measured: "n/a: the proxy has no inbound authentication yet", met: null },
+        ];
+        result.targets.push(...targets);
+      }
+    }
+  } finally {
+    await stopAll(...peers);
+  }
+  return result;
+}
