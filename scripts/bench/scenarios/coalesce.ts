@@ -6,7 +6,7 @@
 import { objectBytes, objectUrl, putObject, type BenchContext } from "../config.ts";
 import { startNginx } from "../nginx.ts";
 import { startOurs, startRelay, stopAll, type Peer } from "../peers.ts";
-import { formatBytes, summarize } from "../stats.ts";
+import { formatBytes, formatSummary, summarize } from "../stats.ts";
 import type { ScenarioResult } from "../types.ts";
 
 export async function coalesce(ctx: BenchContext): Promise<ScenarioResult> {
@@ -25,7 +25,7 @@ export async function coalesce(ctx: BenchContext): Promise<ScenarioResult> {
   };
   const relay = await startRelay(backend.endpoint, delayMs);
   const peers: Peer[] = [];
-  const counts = new Map<string, { requests: number[]; bytes: number[]; wrong: number }>();
+  const counts = new Map<string, { requests: number[]; bytes: number[]; ms: number[]; wrong: number }>();
   try {
     peers.push(await startOurs(relay.endpoint, backend, ["--block-size", String(block)]));
     if (ctx.has.nginx) peers.push(await startNginx(relay.endpoint, block));
@@ -36,31 +36,34 @@ export async function coalesce(ctx: BenchContext): Promise<ScenarioResult> {
         const key = `coalesce/${peer.name}-${rep}.bin`;
         await putObject(backend, key, data);
         await relay.reset();
+        const t0 = performance.now();
         const bodies = await Promise.all(
           Array.from({ length: clients }, async () => {
             const res = await fetch(objectUrl(peer.endpoint, backend, key), { headers: { range: `bytes=0-${rangeSize - 1}` } });
             return new Uint8Array(await res.arrayBuffer());
           }),
         );
+        const ms = performance.now() - t0;
         await Bun.sleep(100);
         const seen = await relay.reset();
-        const c = counts.get(peer.name) ?? { requests: [], bytes: [], wrong: 0 };
+        const c = counts.get(peer.name) ?? { requests: [], bytes: [], ms: [], wrong: 0 };
+        c.ms.push(ms);
         c.requests.push(seen.requests);
         c.bytes.push(seen.bytesFromBackend);
         c.wrong += bodies.filter((b) => Buffer.compare(b, expected) !== 0).length;
         counts.set(peer.name, c);
-        ctx.log(`coalesce ${peer.name}: ${seen.requests} backend requests, ${formatBytes(seen.bytesFromBackend)}`);
+        ctx.log(`coalesce ${peer.name}: ${seen.requests} backend requests, ${formatBytes(seen.bytesFromBackend)}, all clients served in ${ms.toFixed(0)} ms`);
       }
     }
   } finally {
     await stopAll(...peers, relay);
   }
   result.tables.push({
-    columns: ["server", "backend requests (median, min–max)", "backend bytes (median)", "bytes ÷ range", "wrong bodies"],
+    columns: ["server", "backend requests (median, min–max)", "backend bytes (median)", "bytes ÷ range", "wrong bodies", "all clients served, ms"],
     rows: [...counts].map(([name, c]) => {
       const r = summarize(c.requests);
       const b = summarize(c.bytes).median;
-      return [name, `${r.median} (${r.min}–${r.max})`, formatBytes(b), (b / rangeSize).toFixed(3), String(c.wrong)];
+      return [name, `${r.median} (${r.min}–${r.max})`, formatBytes(b), (b / rangeSize).toFixed(3), String(c.wrong), formatSummary(summarize(c.ms), 0)];
     }),
   });
   result.notes.push("Backend bytes include response headers (a few hundred bytes per request), so a perfect run is slightly above 1.000× the range.");
