@@ -32,15 +32,18 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
 interface Args {
   scenarios: string[];
   smoke: boolean;
+  /** Only re-render BENCHMARKS.md and the charts from the stored results. */
+  reportOnly: boolean;
   out: string;
   reps?: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { scenarios: [], smoke: false, out: resolve(import.meta.dir, "..", "..") };
+  const args: Args = { scenarios: [], smoke: false, reportOnly: false, out: resolve(import.meta.dir, "..", "..") };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--smoke") args.smoke = true;
+    else if (a === "--report-only") args.reportOnly = true;
     else if (a === "--out") args.out = resolve(argv[++i]!);
     else if (a === "--reps") args.reps = Number(argv[++i]);
     else if (a in SCENARIOS) args.scenarios.push(a);
@@ -53,10 +56,23 @@ function parseArgs(argv: string[]): Args {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const config: BenchConfig = { ...(args.smoke ? SMOKE : FULL), ...(args.reps ? { reps: args.reps } : {}) };
-  const missing = await ensurePackages({ wrk: "wrk", nginx: "nginx" }, config.install);
-  if (missing.length) console.error(`bench: without ${missing.join(", ")}: those peers are skipped`);
   const chartDir = join(args.out, "bench");
   const resultDir = join(chartDir, "results");
+  if (!args.reportOnly) await runScenarios(args, config, resultDir);
+  const results = Object.keys(SCENARIOS)
+    .map((name) => join(resultDir, `${name}.json`))
+    .filter(existsSync)
+    .map((file) => JSON.parse(readFileSync(file, "utf8")) as ScenarioResult);
+  for (const chart of results.flatMap((r) => r.charts)) await Bun.write(join(chartDir, chart.file), renderChart(chart));
+  const notes = join(chartDir, "notes.md");
+  const report = renderReport(results, await describeMachine(), "bench", config.smoke, existsSync(notes) && !config.smoke ? readFileSync(notes, "utf8") : undefined);
+  await Bun.write(join(args.out, "BENCHMARKS.md"), report);
+  console.error(`bench: wrote ${join(args.out, "BENCHMARKS.md")}`);
+}
+
+async function runScenarios(args: Args, config: BenchConfig, resultDir: string): Promise<void> {
+  const missing = await ensurePackages({ wrk: "wrk", nginx: "nginx" }, config.install);
+  if (missing.length) console.error(`bench: without ${missing.join(", ")}: those peers are skipped`);
   mkdirSync(resultDir, { recursive: true });
   const backend = await startBackend();
   const ctx: BenchContext = { config, backend, has: { nginx: installed("nginx"), wrk: installed("wrk") }, log: (m) => console.error(`bench: ${m}`) };
@@ -66,19 +82,13 @@ async function main(): Promise<void> {
       const started = performance.now();
       const result = await SCENARIOS[name]!(ctx);
       result.seconds = (performance.now() - started) / 1000;
+      result.finishedAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
       await Bun.write(join(resultDir, `${name}.json`), JSON.stringify(result, null, 2) + "\n");
-      for (const chart of result.charts) await Bun.write(join(chartDir, chart.file), renderChart(chart));
       ctx.log(`scenario ${name} done in ${result.seconds.toFixed(0)} s`);
     }
   } finally {
     await backend.stop();
   }
-  const results = Object.keys(SCENARIOS)
-    .map((name) => join(resultDir, `${name}.json`))
-    .filter(existsSync)
-    .map((file) => JSON.parse(readFileSync(file, "utf8")) as ScenarioResult);
-  await Bun.write(join(args.out, "BENCHMARKS.md"), renderReport(results, await describeMachine(), "bench", config.smoke));
-  ctx.log(`wrote ${join(args.out, "BENCHMARKS.md")}`);
 }
 
 await main();

@@ -54,11 +54,15 @@ export async function startRelay(target: string, delayMs: number, bandwidth?: st
 export async function startOurs(upstream: string, backend: Pick<Backend, "accessKeyId" | "secretAccessKey">, flags: string[] = [], name = "ours"): Promise<Peer> {
   const port = freePort();
   const cmd = ["bun", join(ROOT, "src", "main.ts"), "--endpoint", upstream, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...flags];
+  let stopping = false;
   const proc = Bun.spawn(cmd, {
     cwd: ROOT,
     stdout: "inherit",
     stderr: "inherit",
     env: cleanEnv({ AWS_ACCESS_KEY_ID: backend.accessKeyId, AWS_SECRET_ACCESS_KEY: backend.secretAccessKey }),
+    onExit: (_, code, signal) => {
+      if (!stopping) console.error(`bench: ${name} (pid ${proc.pid}) exited unexpectedly: code ${code}, signal ${signal}`);
+    },
   });
   const endpoint = `http://127.0.0.1:${port}`;
   try {
@@ -67,7 +71,7 @@ export async function startOurs(upstream: string, backend: Pick<Backend, "access
     await stopProcess(proc);
     throw err;
   }
-  return { name, endpoint, pid: proc.pid, stop: () => stopProcess(proc) };
+  return { name, endpoint, pid: proc.pid, stop: () => ((stopping = true), stopProcess(proc)) };
 }
 
 export async function startRaw(): Promise<Peer> {

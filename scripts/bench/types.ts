@@ -54,4 +54,6 @@ export interface ScenarioResult {
   notes: string[];
   /** Wall time of the scenario, seconds. */
   seconds?: number;
+  /** When it finished (ISO 8601, UTC). */
+  finishedAt?: string;
 }

@@ -38,7 +38,7 @@ export async function blockSize(ctx: BenchContext): Promise<ScenarioResult> {
     return [l, formatSummary(totals(`${l} cold`), 0), formatSummary(totals(`${l} warm`), 0), String(total(`${l} cold`, "requests")), formatBytes(total(`${l} cold`, "bytes")), formatRatio(ratio(total(`${l} cold`, "ms"), total("direct", "ms"))), formatRatio(ratio(total(`${l} warm`, "ms"), total("local", "ms")))];
   });
   result.tables.push({ caption: `Sum of the 3 queries; local ${formatSummary(totals("local"), 0)} ms, direct ${formatSummary(totals("direct"), 0)} ms`, columns: ["block", "cold ms", "warm ms", "cold backend requests", "cold backend bytes", "cold ÷ direct", "warm ÷ local"], rows });
-  const best = [...config.blockSizes].sort((a, b) => total(`${formatBytes(a)} cold`, "ms") - total(`${formatBytes(b)} cold`, "ms"))[0]!;
+  const best = [...config.blockSizes].sort((a, b) => totals(`${formatBytes(a)} cold`).median - totals(`${formatBytes(b)} cold`).median)[0]!;
   result.notes.push(`Fastest cold total in this run: ${formatBytes(best)} (the default is ${formatBytes(config.blockSize)}).`);
   const wrong = wrongAnswers(results, "local");
   if (wrong.length) result.notes.push(`**Answers differing from the local files**: ${wrong.join(", ")}.`);

@@ -75,7 +75,7 @@ export async function missOverhead(ctx: BenchContext): Promise<ScenarioResult> {
   const nginx = samples.get("nginx");
   if (nginx) {
     const ours = samples.get("ours")!;
-    result.notes.push(`Ours vs nginx: p50 ${(summarize(ours.p50).median - summarize(nginx.p50).median).toFixed(2)} ms, p99 ${(summarize(ours.p99).median - summarize(nginx.p99).median).toFixed(2)} ms (negative: ours is faster).`);
+    result.notes.push(`Ours vs nginx: p50 ${(summarize(ours.p50).median - summarize(nginx.p50).median).toFixed(2)} ms, p99 ${(summarize(ours.p99).median - summarize(nginx.p99).median).toFixed(2)} ms (positive: ours is slower).`);
   }
   const added = summarize(samples.get("ours")!.p50).median - direct.p50.median;
   result.targets.push({ goal: "miss path: ≤ 1 ms added p50 over direct (latency 0)", ...atMost(added, 1, (v) => `${v.toFixed(2)} ms`) });
