@@ -17,6 +17,14 @@ export interface CacheConfig {
   prefetch: boolean;
 }
 
+export interface LimitsConfig {
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  retries: number;
+  maxUpstream: number;
+  maxInflight: number;
+}
+
 export interface Config {
   endpoint: URL;
   port: number;
@@ -26,6 +34,7 @@ export interface Config {
   logLevel: LogLevel;
   logFormat: LogFormat;
   cache: CacheConfig;
+  limits: LimitsConfig;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +69,13 @@ function bool(name: OptionName, flags: Flags, env: Env): boolean {
 function bytes(name: OptionName, value: string, min: number): number {
   const n = parseBytes(value);
   if (n === undefined || n < min) throw new ConfigError(name, `expected a size such as 512MiB, got "${value}"`);
+  return n;
+}
+
+function count(name: OptionName, flags: Flags, env: Env, min: number): number {
+  const value = raw(name, flags, env)!;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min) throw new ConfigError(name, `expected a whole number of at least ${min}, got "${value}"`);
   return n;
 }
 
@@ -119,6 +135,13 @@ export function resolveConfig(flags: Flags, env: Env): Config {
       metaTtlMs: duration("meta-ttl", raw("meta-ttl", flags, env)!),
       negativeTtlMs: duration("negative-ttl", raw("negative-ttl", flags, env)!),
       prefetch: bool("prefetch", flags, env),
+    },
+    limits: {
+      firstByteTimeoutMs: duration("first-byte-timeout", raw("first-byte-timeout", flags, env)!),
+      idleTimeoutMs: duration("idle-timeout", raw("idle-timeout", flags, env)!),
+      retries: count("retries", flags, env, 1),
+      maxUpstream: count("max-upstream", flags, env, 1),
+      maxInflight: count("max-inflight", flags, env, 1),
     },
   };
 }

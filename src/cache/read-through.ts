@@ -22,6 +22,8 @@ export type CacheResult = "HIT" | "MISS" | "PARTIAL";
 export interface CachedAnswer {
   response: Response;
   result: CacheResult;
+  /** The backend's own answer (an error the cache does not keep), to be relayed as is. */
+  fromBackend?: boolean;
 }
 
 export interface Upstream {
@@ -91,7 +93,7 @@ export class ReadThroughCache {
           const head = await this.discoverWithHead(bucket, key, versionId);
           if (head instanceof Response) return { response: await this.refetchBody(op, head), result };
           meta = head;
-        } else if (discovered instanceof Response) return { response: discovered, result };
+        } else if (discovered instanceof Response) return { response: discovered, result, fromBackend: true };
         else meta = discovered;
       } else if (!isHead && (range === undefined || range === "ignored")) {
         return undefined; // A whole-object GET of an unknown object: forwarded, learned from its answer by the caller.
@@ -321,7 +323,10 @@ export class ReadThroughCache {
     if (head.status !== 404) throw new S3Error("BadGateway", `The backend answered ${head.status}`);
     this.stats.upstreamRequests++;
     const res = await this.upstream.send({ method: "GET", bucket: op.bucket, key: op.key, query: op.query.filter(([k]) => k === "versionId"), headers: new Headers() });
-    if (res.status !== 404) return res;
+    if (res.status !== 404) {
+      await res.body?.cancel();
+      throw new S3Error("BadGateway", `The backend answered ${res.status} to a GET after a 404 to HEAD`);
+    }
     const notFound = await rememberNotFound(res);
     this.meta.setMissing(op.bucket!, op.key!, queryValue(op, "versionId"), notFound);
     return replayNotFound(notFound, false);
