@@ -170,7 +170,7 @@ export class UpstreamClient {
       } as RequestInit);
     } catch (err) {
       release();
-      if (req.signal?.aborted) throw err;
+      if (req.signal?.aborted) throw new S3Error("IncompleteBody", "The client went away before the request completed");
       if (timedOut) {
         this.errors.timeout++;
         this.breaker.failure();
