@@ -35,6 +35,7 @@ function createCache(config: CacheConfig, upstream: UpstreamClient) {
     maxObjectSize: config.maxObjectSize,
     maxRangeSize: Math.max(config.blockSize, Math.floor(config.sizeBytes / 4)),
     prefetch: config.prefetch,
+    serveStaleOnError: config.serveStaleOnError,
   });
   return { store, stats, reads };
 }

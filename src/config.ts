@@ -15,6 +15,7 @@ export interface CacheConfig {
   metaTtlMs: number;
   negativeTtlMs: number;
   prefetch: boolean;
+  serveStaleOnError: boolean;
 }
 
 export interface LimitsConfig {
@@ -135,6 +136,7 @@ export function resolveConfig(flags: Flags, env: Env): Config {
       metaTtlMs: duration("meta-ttl", raw("meta-ttl", flags, env)!),
       negativeTtlMs: duration("negative-ttl", raw("negative-ttl", flags, env)!),
       prefetch: bool("prefetch", flags, env),
+      serveStaleOnError: bool("serve-stale-on-error", flags, env),
     },
     limits: {
       firstByteTimeoutMs: duration("first-byte-timeout", raw("first-byte-timeout", flags, env)!),

@@ -17,7 +17,7 @@ import { footerRanges } from "./parquet-prefetch.ts";
 import type { CacheStats } from "./stats.ts";
 import type { CacheTier } from "./tier.ts";
 
-export type CacheResult = "HIT" | "MISS" | "PARTIAL";
+export type CacheResult = "HIT" | "MISS" | "PARTIAL" | "STALE";
 
 export interface CachedAnswer {
   response: Response;
@@ -40,6 +40,8 @@ export interface ReadThroughOptions {
   /** Largest range answered through the blocks; longer ones are forwarded, so one read cannot flush the cache. */
   maxRangeSize: number;
   prefetch: boolean;
+  /** Answer from expired metadata (and whatever blocks are cached) while the backend is unreachable. */
+  serveStaleOnError?: boolean;
 }
 
 /** Headers that describe one response, not the object: never stored in metadata. */
@@ -64,13 +66,17 @@ export class ReadThroughCache {
     try {
       return await this.answer(op);
     } catch (err) {
-      if (!(err instanceof StaleObject)) throw err;
-      this.meta.invalidate(op.bucket!, op.key!, queryValue(op, "versionId"));
-      return this.answer(op);
+      if (err instanceof StaleObject) {
+        this.meta.invalidate(op.bucket!, op.key!, queryValue(op, "versionId"));
+        return this.answer(op);
+      }
+      const stale = this.opts.serveStaleOnError && backendUnreachable(err) ? this.meta.getStale(op.bucket!, op.key!, queryValue(op, "versionId")) : undefined;
+      if (!stale) throw err;
+      return this.answer(op, stale);
     }
   }
 
-  private async answer(op: S3Operation): Promise<CachedAnswer | undefined> {
+  private async answer(op: S3Operation, stale?: ObjectMeta): Promise<CachedAnswer | undefined> {
     const bucket = op.bucket!;
     const key = op.key!;
     const versionId = queryValue(op, "versionId");
@@ -81,8 +87,8 @@ export class ReadThroughCache {
       if (isHead || known.notFound.body.length > 0) return { response: replayNotFound(known.notFound, isHead), result: "HIT" };
       return undefined;
     }
-    let meta = known?.meta;
-    let result: CacheResult = "HIT";
+    let meta = known?.meta ?? stale;
+    let result: CacheResult = stale ? "STALE" : "HIT";
     const range = isHead ? undefined : parseRange(op.headers.get("range"));
 
     if (!meta) {
@@ -110,7 +116,7 @@ export class ReadThroughCache {
     }
     if (condition === "not-modified") return { response: new Response(null, { status: 304, headers: objectHeaders(meta) }), result };
     if (isHead) {
-      this.stats[result === "HIT" ? "hits" : "misses"]++;
+      this.stats[result === "MISS" ? "misses" : "hits"]++;
       const headers = objectHeaders(meta);
       headers.set("content-length", String(meta.size));
       return { response: new Response(null, { status: 200, headers }), result };
@@ -135,6 +141,7 @@ export class ReadThroughCache {
     const version = versionOf(bucket, key, versionId, meta);
     const read = await this.blocks.read(version, wanted, (o, r) => this.fetchRange(o, r));
     if (result === "HIT") result = read.fetchedBlocks === 0 ? "HIT" : read.cachedBlocks === 0 ? "MISS" : "PARTIAL";
+    if (result === "STALE") this.stats.staleServed++;
     this.count(result, read.bytes.byteLength, read.cachedBlocks, read.fetchedBlocks);
     const headers = objectHeaders(meta);
     if (status === 206) headers.set("content-range", contentRange(wanted, meta.size));
@@ -192,7 +199,7 @@ export class ReadThroughCache {
   }
 
   private count(result: CacheResult, bytes: number, cachedBlocks: number, fetchedBlocks: number): void {
-    if (result === "HIT") this.stats.hits++;
+    if (result === "HIT" || result === "STALE") this.stats.hits++;
     else if (result === "MISS") this.stats.misses++;
     else this.stats.partialHits++;
     const total = cachedBlocks + fetchedBlocks;
@@ -346,6 +353,11 @@ export class ReadThroughCache {
       if (footer && footer.start < tail!.start) await this.blocks.read(version, footer, (o, r) => this.fetchRange(o, r));
     })().catch(() => {});
   }
+}
+
+/** Errors that mean the backend could not be asked at all (not an answer from it). */
+function backendUnreachable(err: unknown): boolean {
+  return err instanceof S3Error && (err.code === "BadGateway" || err.code === "GatewayTimeout" || err.code === "ServiceUnavailable");
 }
 
 function versionOf(bucket: string, key: string, versionId: string | undefined, meta: ObjectMeta): ObjectVersion {

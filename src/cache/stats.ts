@@ -8,5 +8,6 @@ export class CacheStats {
   bytesFromTiers = 0;
   coalescedWaits = 0;
   prefetches = 0;
+  staleServed = 0;
   upstreamRequests = 0;
 }

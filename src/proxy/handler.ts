@@ -5,7 +5,7 @@
  * line per request.
  */
 import { cachePolicy } from "../cache/policy.ts";
-import type { ReadThroughCache } from "../cache/read-through.ts";
+import type { CacheResult, ReadThroughCache } from "../cache/read-through.ts";
 import type { Logger } from "../log.ts";
 import { renderError, S3Error } from "../s3/errors.ts";
 import { bodyMatchesEtag } from "../s3/etag.ts";
@@ -31,7 +31,7 @@ export interface RequestRecord {
   requestId: string;
   op?: S3Operation;
   upstreamMs?: number;
-  cache?: "HIT" | "MISS" | "PARTIAL" | "BYPASS";
+  cache?: CacheResult | "BYPASS";
 }
 
 export type Handler = (req: Request) => Promise<Response>;

@@ -157,6 +157,30 @@ describe("backend down", () => {
   });
 });
 
+describe("serve stale on error", () => {
+  test("while the backend is down, expired metadata and cached blocks are still served (x-cache: STALE)", async () => {
+    const stale = await startTestProxy({ ...backend, endpoint: relay.endpoint }, { "block-size": String(BLOCK), prefetch: false, "meta-ttl": "200ms", "first-byte-timeout": "300ms" });
+    try {
+      const url = `${stale.endpoint}/${backend.bucket}/obj-8.bin`;
+      expect((await fetch(url, { method: "HEAD" })).status).toBe(200);
+      await (await fetch(url, { headers: { range: "bytes=0-999" } })).arrayBuffer();
+      relay.down();
+      await Bun.sleep(300);
+      const head = await fetch(url, { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(head.headers.get("x-cache")).toBe("STALE");
+      expect(head.headers.get("content-length")).toBe(String(4 * BLOCK));
+      const res = await fetch(url, { headers: { range: "bytes=0-999" } });
+      expect(res.status).toBe(206);
+      expect(res.headers.get("x-cache")).toBe("STALE");
+      expectBytes(new Uint8Array(await res.arrayBuffer()), "obj-8.bin", 0, 999);
+    } finally {
+      relay.up();
+      await stale.stop();
+    }
+  });
+});
+
 describe("versions never mix", () => {
   test("an object overwritten during a long sequence of ranged reads: each answer is wholly one version", async () => {
     const key = "moving.bin";

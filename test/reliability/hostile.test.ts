@@ -4,6 +4,7 @@
  * Path tricks must either be rejected or reach the backend as the key that was parsed.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { Socket } from "bun";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
@@ -27,7 +28,7 @@ afterAll(async () => {
 
 /** Send raw bytes, return the status line's code (0 when the connection closed without an answer) and the raw answer. */
 async function raw(request: string | Uint8Array, timeoutMs = 3000): Promise<{ status: number; text: string }> {
-  const port = proxy.server.port;
+  const port = proxy.server.port!;
   return new Promise((resolve) => {
     let text = "";
     let settled = false;
@@ -41,11 +42,15 @@ async function raw(request: string | Uint8Array, timeoutMs = 3000): Promise<{ st
       finish();
       sock?.end();
     }, timeoutMs);
-    let sock: Awaited<ReturnType<typeof Bun.connect>> | undefined;
-    Bun.connect({
+    let sock: Socket<undefined> | undefined;
+    Bun.connect<undefined>({
       hostname: "127.0.0.1",
       port,
       socket: {
+        open(s) {
+          sock = s;
+          s.write(request);
+        },
         data(_s, d) {
           text += new TextDecoder().decode(d);
           if (answerComplete(text)) {
@@ -63,10 +68,7 @@ async function raw(request: string | Uint8Array, timeoutMs = 3000): Promise<{ st
           finish();
         },
       },
-    }).then((s) => {
-      sock = s;
-      s.write(request);
-    }, () => finish());
+    }).catch(() => finish());
   });
 }
 
