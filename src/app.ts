@@ -36,6 +36,7 @@ function createCache(config: CacheConfig, upstream: UpstreamClient) {
     maxRangeSize: Math.max(config.blockSize, Math.floor(config.sizeBytes / 4)),
     prefetch: config.prefetch,
     serveStaleOnError: config.serveStaleOnError,
+    hedgeAfter: config.hedgeAfter,
   });
   return { store, stats, reads };
 }

@@ -16,6 +16,7 @@ export interface CacheConfig {
   negativeTtlMs: number;
   prefetch: boolean;
   serveStaleOnError: boolean;
+  hedgeAfter: number | "auto" | undefined;
 }
 
 export interface LimitsConfig {
@@ -86,6 +87,12 @@ function duration(name: OptionName, value: string): number {
   return n;
 }
 
+function hedgeDelay(value: string): number | "auto" | undefined {
+  if (value === "off") return undefined;
+  if (value === "auto") return "auto";
+  return duration("hedge-after", value);
+}
+
 export function resolveConfig(flags: Flags, env: Env): Config {
   const region = raw("region", flags, env)!;
   if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError("region", `not a region name: "${region}"`);
@@ -137,6 +144,7 @@ export function resolveConfig(flags: Flags, env: Env): Config {
       negativeTtlMs: duration("negative-ttl", raw("negative-ttl", flags, env)!),
       prefetch: bool("prefetch", flags, env),
       serveStaleOnError: bool("serve-stale-on-error", flags, env),
+      hedgeAfter: hedgeDelay(raw("hedge-after", flags, env)!),
     },
     limits: {
       firstByteTimeoutMs: duration("first-byte-timeout", raw("first-byte-timeout", flags, env)!),

@@ -13,6 +13,7 @@ import { BlockCache, type ObjectVersion } from "./block-cache.ts";
 import { evaluateConditions } from "./conditionals.ts";
 import { MetaCache, metaKey, type NotFound, type ObjectMeta } from "./meta-cache.ts";
 import { backendAllowsCaching } from "./policy.ts";
+import { hedge, LatencyWindow, type HedgeDelay } from "./hedge.ts";
 import { footerRanges } from "./parquet-prefetch.ts";
 import type { CacheStats } from "./stats.ts";
 import type { CacheTier } from "./tier.ts";
@@ -40,6 +41,8 @@ export interface ReadThroughOptions {
   /** Largest range answered through the blocks; longer ones are forwarded, so one read cannot flush the cache. */
   maxRangeSize: number;
   prefetch: boolean;
+  /** Send a second identical fill when the first is slower than this (ms) or than the recent p99 ("auto"). */
+  hedgeAfter?: HedgeDelay;
   /** Answer from expired metadata (and whatever blocks are cached) while the backend is unreachable. */
   serveStaleOnError?: boolean;
 }
@@ -52,6 +55,7 @@ class StaleObject extends Error {}
 
 export class ReadThroughCache {
   private readonly discovering = new Map<string, Promise<ObjectMeta | undefined>>();
+  private readonly fillTimes = new LatencyWindow();
 
   constructor(
     private readonly meta: MetaCache,
@@ -206,11 +210,20 @@ export class ReadThroughCache {
     this.stats.bytesFromCache += total === 0 ? 0 : Math.round((bytes * cachedBlocks) / total);
   }
 
-  /** One pinned upstream range request for a run of blocks. */
+  /** One pinned upstream range request for a run of blocks, hedged when configured. */
   private async fetchRange(o: ObjectVersion, range: ByteRange): Promise<Uint8Array> {
+    const started = performance.now();
+    const delay = this.opts.hedgeAfter === "auto" ? this.fillTimes.p99() : this.opts.hedgeAfter;
+    const { value, hedged } = await hedge((signal) => this.fetchRangeOnce(o, range, signal), delay);
+    if (hedged) this.stats.hedges++;
+    this.fillTimes.add(performance.now() - started);
+    return value;
+  }
+
+  private async fetchRangeOnce(o: ObjectVersion, range: ByteRange, signal: AbortSignal): Promise<Uint8Array> {
     this.stats.upstreamRequests++;
     const headers = new Headers({ range: `bytes=${range.start}-${range.end}`, "if-match": o.etag });
-    const res = await this.upstream.send({ method: "GET", bucket: o.bucket, key: o.key, query: o.versionId ? [["versionId", o.versionId]] : [], headers });
+    const res = await this.upstream.send({ method: "GET", bucket: o.bucket, key: o.key, query: o.versionId ? [["versionId", o.versionId]] : [], headers, signal });
     if (res.status === 412) {
       await res.body?.cancel();
       throw new StaleObject();

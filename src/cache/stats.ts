@@ -9,5 +9,6 @@ export class CacheStats {
   coalescedWaits = 0;
   prefetches = 0;
   staleServed = 0;
+  hedges = 0;
   upstreamRequests = 0;
 }

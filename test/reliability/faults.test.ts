@@ -157,6 +157,25 @@ describe("backend down", () => {
   });
 });
 
+describe("hedged fills", () => {
+  test("a fill slower than --hedge-after gets a second identical request and the first answer wins", async () => {
+    const hedging = await startTestProxy({ ...backend, endpoint: relay.endpoint }, { "block-size": String(BLOCK), prefetch: false, "hedge-after": "100ms", "first-byte-timeout": "10s" });
+    try {
+      const url = `${hedging.endpoint}/${backend.bucket}/obj-9.bin`;
+      expect((await fetch(url, { method: "HEAD" })).status).toBe(200);
+      relay.dropIdle();
+      const before = relay.connections;
+      relay.queue({ kind: "stall", ms: 3000 });
+      const res = await fetch(url, { headers: { range: "bytes=100-199" } });
+      expectBytes(new Uint8Array(await res.arrayBuffer()), "obj-9.bin", 100, 199);
+      expect(hedging.cache!.stats.hedges).toBe(1);
+      expect(relay.connections - before).toBeGreaterThanOrEqual(2);
+    } finally {
+      await hedging.stop();
+    }
+  });
+});
+
 describe("serve stale on error", () => {
   test("while the backend is down, expired metadata and cached blocks are still served (x-cache: STALE)", async () => {
     const stale = await startTestProxy({ ...backend, endpoint: relay.endpoint }, { "block-size": String(BLOCK), prefetch: false, "meta-ttl": "200ms", "first-byte-timeout": "300ms" });
