@@ -139,7 +139,7 @@ describe("outbound requests are signed exactly as sent", () => {
     };
     const req = await send(client, { method: "GET", bucket: "bucket", key: "k", headers });
     const auth = parseAuthorization(req.headers.authorization!);
-    for (const [name, value] of Object.entries(headers)) expect(req.headers[name]).toBe(value);
+    for (const [name, value] of Object.entries(headers)) expect(req.headers[name]).toBe(value.trim());
     // Like the AWS SDKs, the signer leaves cache-control unsigned (a cache on the way may rewrite it).
     for (const name of ["range", "if-match", "if-none-match", "x-amz-meta-note", "x-amz-checksum-mode", "host", "x-amz-date", "x-amz-content-sha256"]) expect(auth.signedHeaders).toContain(name);
     expect(req.headers["x-amz-content-sha256"]).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
