@@ -71,7 +71,6 @@ describe("operation kinds", () => {
     ["BucketSubresource", "DELETE", "/b?cors"],
     ["DeleteObjects", "POST", "/b?delete"],
     ["BucketSubresource", "POST", "/b?other"],
-    ["Unknown", "PATCH", "/b"],
     ["GetObject", "GET", "/b/k"],
     ["GetObject", "GET", "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc"],
     ["HeadObject", "HEAD", "/b/k"],
@@ -91,6 +90,11 @@ describe("operation kinds", () => {
     ["ObjectSubresource", "POST", "/b/k?select&select-type=2"],
     ["Unknown", "OPTIONS", "/b/k"],
   ];
+  test("methods S3 does not answer are 405 MethodNotAllowed", () => {
+    for (const method of ["PATCH", "CONNECT", "TRACE", "FOO"]) {
+      expect(() => parse(method, "/b/k")).toThrow(expect.objectContaining({ code: "MethodNotAllowed", status: 405 }));
+    }
+  });
   for (const [kind, method, target, headers] of cases) {
     test(`${method} ${target}${headers ? " + copy source" : ""} is ${kind}`, () => {
       expect(parse(method, target, headers).kind).toBe(kind);
