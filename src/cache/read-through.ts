@@ -101,7 +101,7 @@ export class ReadThroughCache {
         const discovered = await this.discoverWithRange(bucket, key, versionId, range);
         if (discovered === "past-end") {
           const head = await this.discoverWithHead(bucket, key, versionId);
-          if (head instanceof Response) return { response: await this.refetchBody(op, head), result };
+          if (head instanceof Response) return undefined; // Not a 200: the client's own GET fetches the backend's answer.
           meta = head;
         } else if (discovered instanceof Response) return { response: discovered, result, fromBackend: true };
         else meta = discovered;
@@ -109,7 +109,7 @@ export class ReadThroughCache {
         return undefined; // A whole-object GET of an unknown object: forwarded, learned from its answer by the caller.
       } else {
         const head = await this.discoverWithHead(bucket, key, versionId);
-        if (head instanceof Response) return { response: isHead ? head : await this.refetchBody(op, head), result };
+        if (head instanceof Response) return isHead ? { response: head, result } : undefined;
         meta = head;
       }
     }
@@ -336,20 +336,6 @@ export class ReadThroughCache {
     const known = this.meta.get(bucket, key, versionId) ?? (await this.metaFromTiers(bucket, key, versionId));
     if (known?.kind === "missing") return replayNotFound(known.notFound, true);
     return response ?? new Response(null, { status: 503 });
-  }
-
-  /** A GET whose HEAD discovery was not a 200: ask the backend for the real answer, with its body. */
-  private async refetchBody(op: S3Operation, head: Response): Promise<Response> {
-    if (head.status !== 404) throw new S3Error("BadGateway", `The backend answered ${head.status}`);
-    this.stats.upstreamRequests++;
-    const res = await this.upstream.send({ method: "GET", bucket: op.bucket, key: op.key, query: op.query.filter(([k]) => k === "versionId"), headers: new Headers() });
-    if (res.status !== 404) {
-      await res.body?.cancel();
-      throw new S3Error("BadGateway", `The backend answered ${res.status} to a GET after a 404 to HEAD`);
-    }
-    const notFound = await rememberNotFound(res);
-    this.meta.setMissing(op.bucket!, op.key!, queryValue(op, "versionId"), notFound);
-    return replayNotFound(notFound, false);
   }
 
   /**
