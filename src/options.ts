@@ -31,6 +31,10 @@ export const OPTIONS = [
   { flag: "meta-ttl", env: ["META_TTL"], type: "string", default: "60s", description: "How long HEAD metadata is trusted before revalidation (0 disables the metadata cache)" },
   { flag: "negative-ttl", env: ["NEGATIVE_TTL"], type: "string", default: "5s", description: "How long a 404 is remembered" },
   { flag: "prefetch", env: ["PREFETCH"], type: "boolean", default: "true", description: "Prefetch Parquet footers on first touch (--no-prefetch to disable)" },
+  { flag: "config", alias: "c", env: ["S3PROXY_CONFIG"], type: "string", description: "TOML file setting any of these options by flag name (precedence: flag > env > file > default)" },
+  { flag: "metrics-port", env: ["METRICS_PORT"], type: "string", description: "Serve metrics, health and status on this port instead of the main one" },
+  { flag: "metrics-path", env: ["METRICS_PATH"], type: "string", default: "/_s3proxy/metrics", description: "Path of the Prometheus metrics (on the main port it must start with /_, which no bucket name can)" },
+  { flag: "shutdown-timeout", env: ["SHUTDOWN_TIMEOUT"], type: "string", default: "30s", description: "On SIGTERM/SIGINT, how long in-flight requests may take to finish" },
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionName = (typeof OPTIONS)[number]["flag"];

@@ -136,6 +136,7 @@ export class ReadThroughCache {
     this.count(result, read.bytes.byteLength, read.cachedBlocks, read.fetchedBlocks);
     const headers = objectHeaders(meta);
     if (status === 206) headers.set("content-range", contentRange(wanted, meta.size));
+    headers.set("content-length", String(read.bytes.byteLength)); // what Bun sends anyway; readable by the access log
     return { response: new Response(read.bytes, { status, headers }), result };
   }
 

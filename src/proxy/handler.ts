@@ -7,7 +7,9 @@
 import { cachePolicy } from "../cache/policy.ts";
 import type { ReadThroughCache } from "../cache/read-through.ts";
 import type { Logger } from "../log.ts";
-import { renderError } from "../s3/errors.ts";
+import type { AccessLog } from "../ops/access-log.ts";
+import type { ProxyMetrics } from "../ops/metrics.ts";
+import { renderError, type S3Error } from "../s3/errors.ts";
 import { parseOperation, type ParseOptions, type S3Operation } from "../s3/operation.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
 import { forward } from "./forward.ts";
@@ -21,6 +23,8 @@ export interface ProxyContext {
   log: Logger;
   /** Undefined when caching is off (--no-cache). */
   cache?: ReadThroughCache;
+  accessLog?: AccessLog;
+  metrics?: ProxyMetrics;
 }
 
 /** What the access log records about one request; filled in as the request moves along. */
@@ -29,6 +33,10 @@ export interface RequestRecord {
   op?: S3Operation;
   upstreamMs?: number;
   cache?: "HIT" | "MISS" | "PARTIAL" | "BYPASS";
+  /** The authenticated client (never its secret). */
+  identity?: { accessKeyId: string };
+  /** The S3 error code the proxy answered with, if it produced the error itself. */
+  error?: string;
 }
 
 export type Handler = (req: Request) => Promise<Response>;
@@ -44,11 +52,15 @@ export function createHandler(ctx: ProxyContext): Handler {
       record.op = op;
       res = await serve(ctx, op, req, record);
     } catch (err) {
-      if (!(err instanceof Error && err.name === "S3Error")) ctx.log.error(`request ${record.requestId} failed:`, err);
+      const isS3Error = err instanceof Error && err.name === "S3Error";
+      if (!isS3Error) ctx.log.error(`request ${record.requestId} failed:`, err);
+      record.error = isS3Error ? (err as S3Error).code : "InternalError";
       res = renderError(err, { requestId: record.requestId, resource: url.pathname, method: req.method });
     }
     if (!res.headers.has("x-amz-request-id")) res.headers.set("x-amz-request-id", record.requestId);
-    logAccess(ctx.log, req.method, url, res, record, performance.now() - started);
+    const ms = performance.now() - started;
+    ctx.accessLog?.(req.method, url, res, record, ms);
+    ctx.metrics?.requestFinished(record, res, ms);
     return res;
   };
 }
@@ -97,25 +109,4 @@ function invalidation(op: S3Operation): "key" | "bucket" | undefined {
     default:
       return undefined;
   }
-}
-
-function logAccess(log: Logger, method: string, url: URL, res: Response, record: RequestRecord, ms: number): void {
-  if (log.level < 3) return;
-  log.info({
-    message: `${method} ${url.pathname} ${res.status}`,
-    requestId: record.requestId,
-    op: record.op?.kind,
-    bucket: record.op?.bucket,
-    key: record.op?.key,
-    range: record.op?.headers.get("range") ?? undefined,
-    status: res.status,
-    bytes: Number(res.headers.get("content-length") ?? 0),
-    cache: record.cache,
-    ms: round(ms),
-    upstreamMs: record.upstreamMs === undefined ? undefined : round(record.upstreamMs),
-  });
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }
