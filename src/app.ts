@@ -7,6 +7,10 @@ import { ReadThroughCache } from "./cache/read-through.ts";
 import { CacheStats } from "./cache/stats.ts";
 import type { CacheConfig, Config, Env } from "./config.ts";
 import type { Logger } from "./log.ts";
+import { createAccessLog } from "./ops/access-log.ts";
+import { ProxyMetrics } from "./ops/metrics.ts";
+import { checkReadiness } from "./ops/readiness.ts";
+import { createOpsRoutes, opsOnly, withOpsRoutes } from "./ops/routes.ts";
 import { createHandler, type Handler } from "./proxy/handler.ts";
 import { BufferBudget } from "./proxy/respond.ts";
 import { listen } from "./server/server.ts";
@@ -20,7 +24,12 @@ export interface Proxy {
   handler: Handler;
   credentialSource: CredentialSource;
   cache?: { store: LruStore; stats: CacheStats; reads: ReadThroughCache };
+  metrics: ProxyMetrics;
+  /** The --metrics-port server, when there is one. */
+  opsServer?: Server<undefined>;
   stop(): Promise<void>;
+  /** Stop accepting connections and wait up to `timeoutMs` for in-flight requests; false if some were cut off. */
+  drain(timeoutMs: number): Promise<boolean>;
 }
 
 /** Metadata entries kept at most (a few hundred bytes each). */
@@ -44,6 +53,8 @@ function createCache(config: CacheConfig, upstream: UpstreamClient) {
 /** Bodies up to this size are buffered so they carry an exact Content-Length (see respond.ts). */
 const MAX_BUFFERED_BODY = 64 * 1024 ** 2;
 const BUFFER_BUDGET = 512 * 1024 ** 2;
+/** A readiness probe waits this long for the backend's answer. */
+const READINESS_TIMEOUT_MS = 2000;
 
 export async function startProxy(config: Config, env: Env, log: Logger): Promise<Proxy> {
   const { provider, source } = await resolveCredentialChain(env);
@@ -57,6 +68,7 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     maxConcurrent: config.limits.maxUpstream,
   });
   const cache = config.cache.enabled ? createCache(config.cache, upstream) : undefined;
+  const metrics = new ProxyMetrics({ cache, inFlight: () => server.pendingRequests });
   const handler = createHandler({
     cache: cache?.reads,
     upstream,
@@ -64,16 +76,36 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     maxInflight: config.limits.maxInflight,
     relay: { maxBufferedBody: MAX_BUFFERED_BODY, budget: new BufferBudget(BUFFER_BUDGET) },
     log,
+    accessLog: createAccessLog(log, config.logFormat),
+    metrics,
   });
-  const server = listen(handler, { host: config.host, port: config.port });
+  const ops = createOpsRoutes({
+    metrics,
+    metricsPath: config.ops.metricsPath,
+    domains: config.domains,
+    readiness: () => checkReadiness({ upstream, credentials: provider, credentialSource: source, timeoutMs: READINESS_TIMEOUT_MS }),
+  });
+  const separateOps = config.ops.metricsPort !== undefined;
+  const server = listen(separateOps ? handler : withOpsRoutes(handler, ops), { host: config.host, port: config.port });
+  const opsServer = separateOps ? listen(opsOnly(ops), { host: config.host, port: config.ops.metricsPort! }) : undefined;
+  const servers = opsServer ? [server, opsServer] : [server];
   return {
     server,
     url: server.url,
     handler,
     credentialSource: source,
     cache,
+    metrics,
+    opsServer,
     async stop() {
-      await server.stop(true);
+      await Promise.all(servers.map((s) => s.stop(true)));
+    },
+    async drain(timeoutMs) {
+      const drained = Promise.all(servers.map((s) => s.stop(false))).then(() => true);
+      const timedOut = new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref());
+      const finished = await Promise.race([drained, timedOut]);
+      if (!finished) await Promise.all(servers.map((s) => s.stop(true)));
+      return finished;
     },
   };
 }

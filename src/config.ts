@@ -27,6 +27,13 @@ export interface LimitsConfig {
   maxInflight: number;
 }
 
+export interface OpsConfig {
+  /** A separate port for metrics, health and status; undefined serves them on the main port. */
+  metricsPort?: number;
+  metricsPath: string;
+  shutdownTimeoutMs: number;
+}
+
 export interface Config {
   endpoint: URL;
   port: number;
@@ -37,6 +44,7 @@ export interface Config {
   logFormat: LogFormat;
   cache: CacheConfig;
   limits: LimitsConfig;
+  ops: OpsConfig;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +89,24 @@ function count(name: OptionName, flags: Flags, env: Env, min: number): number {
   return n;
 }
 
+function portNumber(name: OptionName, value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new ConfigError(name, `expected 0-65535, got "${value}"`);
+  return port;
+}
+
+function opsConfig(flags: Flags, env: Env): OpsConfig {
+  const portText = raw("metrics-port", flags, env);
+  const metricsPort = portText === undefined ? undefined : portNumber("metrics-port", portText);
+  const metricsPath = raw("metrics-path", flags, env)!;
+  if (!metricsPath.startsWith("/")) throw new ConfigError("metrics-path", `must start with /, got "${metricsPath}"`);
+  // On the S3 port a path whose first segment could be a bucket name would hide that bucket.
+  if (metricsPort === undefined && !metricsPath.startsWith("/_")) {
+    throw new ConfigError("metrics-path", `must start with /_ on the main port (or use --metrics-port), got "${metricsPath}"`);
+  }
+  return { metricsPort, metricsPath, shutdownTimeoutMs: duration("shutdown-timeout", raw("shutdown-timeout", flags, env)!) };
+}
+
 function duration(name: OptionName, value: string): number {
   const n = parseDuration(value);
   if (n === undefined) throw new ConfigError(name, `expected a duration such as 60s or 500ms, got "${value}"`);
@@ -111,9 +137,7 @@ export function resolveConfig(flags: Flags, env: Env): Config {
     throw new ConfigError("endpoint", "must not carry a query, fragment or user info");
   }
 
-  const portText = raw("port", flags, env)!;
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError("port", `expected 0-65535, got "${portText}"`);
+  const port = portNumber("port", raw("port", flags, env)!);
 
   const logLevelText = raw("log-level", flags, env)!;
   const logLevel = parseLogLevel(logLevelText);
@@ -153,5 +177,6 @@ export function resolveConfig(flags: Flags, env: Env): Config {
       maxUpstream: count("max-upstream", flags, env, 1),
       maxInflight: count("max-inflight", flags, env, 1),
     },
+    ops: opsConfig(flags, env),
   };
 }
