@@ -4,6 +4,7 @@
  * its secret; nothing secret is in the record to begin with.
  */
 import type { LogFormat, Logger } from "../log.ts";
+import { batchedLineWriter, type LineWriter } from "./line-writer.ts";
 import type { RequestRecord } from "../proxy/handler.ts";
 import { bodyBytes } from "./metrics.ts";
 
@@ -57,12 +58,17 @@ function logfmtValue(v: string): string {
   return /^[^\s"=\\]+$/.test(v) ? v : JSON.stringify(v);
 }
 
-export function createAccessLog(log: Logger, format: LogFormat): AccessLog {
+/**
+ * Access lines bypass consola (far too slow for one line per request) and go, batched, to
+ * stderr in the same shapes as the other log lines: `[info] …` or one JSON object.
+ */
+export function createAccessLog(log: Logger, format: LogFormat, write: LineWriter = batchedLineWriter((chunk) => process.stderr.write(chunk))): AccessLog {
   return (method, url, res, record, ms) => {
     if (log.level < 3) return; // below info: skip building the line at all
     const entry = accessEntry(method, url, res, record, ms);
-    if (format === "json") log.info(`${method} ${url.pathname} ${res.status}`, { access: true, ...entry });
-    else log.info(formatAccessLine(entry));
+    const time = new Date().toISOString();
+    if (format === "json") write(JSON.stringify({ time, level: "info", msg: `${method} ${url.pathname} ${res.status}`, access: true, ...entry }));
+    else write(`${time} [info] ${formatAccessLine(entry)}`);
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { createConsola, type LogObject } from "consola";
+import { createConsola } from "consola";
 import { accessEntry, createAccessLog, formatAccessLine } from "../../src/ops/access-log.ts";
+import { batchedLineWriter } from "../../src/ops/line-writer.ts";
 import type { RequestRecord } from "../../src/proxy/handler.ts";
 import { parseOperation } from "../../src/s3/operation.ts";
 
@@ -39,20 +40,30 @@ describe("access log", () => {
     );
   });
 
-  test("json format hands the logger the fields as one object (one JSON line); pretty hands it one string", () => {
-    const seen: LogObject[] = [];
-    const log = createConsola({ level: 3, reporters: [{ log: (e) => void seen.push(e) }] });
-    createAccessLog(log, "json")("GET", url, response, record, 1);
-    createAccessLog(log, "pretty")("GET", url, response, record, 1);
-    expect(seen[0]!.args[0]).toBe("GET /bucket/dir/file%20one.parquet 206");
-    expect(seen[0]!.args[1]).toMatchObject({ access: true, keyId: "AKIDCLIENT", key: "dir/file one.parquet", bytes: 100, cache: "MISS" });
-    expect(seen[1]!.args).toEqual([formatAccessLine(accessEntry("GET", url, response, record, 1))]);
+  test("json format writes the fields as one JSON object per line; pretty writes the logfmt line", () => {
+    const lines: string[] = [];
+    const log = createConsola({ level: 3 });
+    createAccessLog(log, "json", (l) => lines.push(l))("GET", url, response, record, 1);
+    createAccessLog(log, "pretty", (l) => lines.push(l))("GET", url, response, record, 1);
+    const json = JSON.parse(lines[0]!);
+    expect(json.msg).toBe("GET /bucket/dir/file%20one.parquet 206");
+    expect(json).toMatchObject({ level: "info", access: true, keyId: "AKIDCLIENT", key: "dir/file one.parquet", bytes: 100, cache: "MISS" });
+    expect(lines[1]!.endsWith(`[info] ${formatAccessLine(accessEntry("GET", url, response, record, 1))}`)).toBe(true);
   });
 
   test("nothing is logged below the info level", () => {
-    const seen: LogObject[] = [];
-    const log = createConsola({ level: 1, reporters: [{ log: (e) => void seen.push(e) }] });
-    createAccessLog(log, "json")("GET", url, response, record, 1);
-    expect(seen).toHaveLength(0);
+    const lines: string[] = [];
+    createAccessLog(createConsola({ level: 1 }), "json", (l) => lines.push(l))("GET", url, response, record, 1);
+    expect(lines).toHaveLength(0);
+  });
+
+  test("lines are written in batches: one write per burst, flushed within the delay", async () => {
+    const chunks: string[] = [];
+    const write = batchedLineWriter((c) => chunks.push(c), 20);
+    for (let i = 0; i < 100; i++) write(`line ${i}`);
+    expect(chunks).toHaveLength(0);
+    await Bun.sleep(40);
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]!.split("\n").filter(Boolean)).toHaveLength(100);
   });
 });
