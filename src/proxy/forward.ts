@@ -5,12 +5,9 @@
  */
 import { decodeAwsChunkedStream, type ChunkObserver } from "../s3/aws-chunked.ts";
 import { S3Error } from "../s3/errors.ts";
-import type { S3Operation } from "../s3/operation.ts";
+import { PRESIGN_PARAMS, type S3Operation } from "../s3/operation.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
 import { forwardedRequestHeaders, isAwsChunked } from "./request-headers.ts";
-
-/** Presigned-URL parameters authenticate the client; the backend request is signed anew. */
-const PRESIGN_PARAMS = new Set(["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"]);
 
 export interface ForwardInput {
   op: S3Operation;
@@ -20,6 +17,7 @@ export interface ForwardInput {
   observeChunks?: ChunkObserver;
 }
 
+/** Presigned-URL parameters authenticate the client; the backend request is signed anew. */
 export function upstreamQuery(op: S3Operation) {
   return op.query.filter(([k]) => !PRESIGN_PARAMS.has(k));
 }
