@@ -101,7 +101,8 @@ export class UpstreamClient {
         duplex: "half",
       } as RequestInit);
     } catch (err) {
-      if (req.signal?.aborted) throw err;
+      // A request body that failed (e.g. malformed aws-chunked framing) is the client's fault.
+      if (req.signal?.aborted || err instanceof S3Error) throw err;
       throw new S3Error("BadGateway", `The backend could not be reached: ${describe(err)}`);
     }
   }
