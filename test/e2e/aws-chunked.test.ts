@@ -51,6 +51,13 @@ describe("aws-chunked uploads through the proxy", () => {
     expect(bytes).toEqual(data);
   });
 
+  test("a streaming PutObject with a trailing SHA256 (verified by the proxy) stores exactly the input", async () => {
+    const data = randomBytes(1024 * 1024 + 3, 22);
+    const Key = "chunked/sha256.bin";
+    await viaProxy.send(new PutObjectCommand({ Bucket: backend.bucket, Key, Body: streamBody(data), ContentLength: data.length, ChecksumAlgorithm: "SHA256" }));
+    expect(await stored(Key)).toEqual(data);
+  });
+
   test("streaming UploadPart bodies assemble into exactly the input", async () => {
     const parts = [randomBytes(5 * 1024 * 1024, 31), randomBytes(5 * 1024 * 1024, 32), randomBytes(999, 33)];
     const Key = "chunked/multipart.bin";
@@ -131,6 +138,32 @@ describe("aws-chunked uploads through the proxy", () => {
       });
       expect(res.status).toBe(400);
       expect(await settled()).toEqual([{ complete: false }]);
+    });
+
+    async function putChunked(key: string, body: string, headers: Record<string, string>) {
+      return fetch(`${strictProxy.endpoint}/${backend.bucket}/${key}`, {
+        method: "PUT",
+        headers: { "content-encoding": "aws-chunked", "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", ...headers },
+        body,
+      });
+    }
+
+    test("a trailing CRC32 that does not match the bytes is aborted upstream and answered 400 BadDigest", async () => {
+      const res = await putChunked("chunked/bad-crc", "8\r\nonly-six\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n", { "x-amz-decoded-content-length": "8", "x-amz-trailer": "x-amz-checksum-crc32" });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain("<Code>BadDigest</Code>");
+      expect(await settled()).toEqual([{ complete: false }]);
+    });
+
+    test("fewer bytes than x-amz-decoded-content-length is 400 IncompleteBody, more is 400 InvalidRequest, and neither reaches the backend whole", async () => {
+      const short = await putChunked("chunked/short", "8\r\nonly-six\r\n0\r\n\r\n", { "x-amz-decoded-content-length": "20" });
+      expect([short.status, (await short.text()).includes("<Code>IncompleteBody</Code>")]).toEqual([400, true]);
+      expect(await settled()).toEqual([{ complete: false }]);
+      const long = await putChunked("chunked/long", "8\r\nonly-six\r\n0\r\n\r\n", { "x-amz-decoded-content-length": "4" });
+      expect([long.status, (await long.text()).includes("<Code>InvalidRequest</Code>")]).toEqual([400, true]);
+      const seen = await settled();
+      // The backend may not have been reached at all: it must never see a complete body.
+      expect(seen.filter((s) => s.complete)).toEqual([]);
     });
 
     test("a well-formed body arrives complete at the stand-in (the check above can tell)", async () => {
