@@ -133,6 +133,7 @@ export class UpstreamClient {
       } catch (err) {
         if (!(err instanceof S3Error)) throw err;
         // One failed request (all its attempts) is one strike; a failed half-open probe re-opens at once.
+        if (err.status < 500) throw err; // the client's own fault (e.g. a malformed body): no strike
         if (last || this.breaker.state === "half-open") {
           this.breaker.failure();
           throw err;
