@@ -26,11 +26,14 @@ export interface UpstreamOptions {
   region: string;
   credentials: CredentialProvider;
   fetch?: typeof fetch;
+  /** How long a bodiless request may wait for the backend's response headers (default 30 s). */
+  headersTimeoutMs?: number;
 }
 
 /** Headers that are never signed: fetch may add, drop or rewrite them on the way out. */
 const UNSIGNABLE = new Set(["content-length", "accept-encoding", "accept", "user-agent", "connection", "expect", "transfer-encoding", "te", "keep-alive"]);
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+const HEADERS_TIMEOUT_MS = 30_000;
 
 export class UpstreamClient {
   private readonly signer: SignatureV4;
@@ -89,12 +92,18 @@ export class UpstreamClient {
     delete signed.host; // fetch derives the identical Host from the URL.
     const qs = buildQueryString(req.query);
     const url = `${this.opts.endpoint.protocol}//${this.opts.endpoint.host}${path}${qs ? "?" + qs : ""}`;
+    // Only requests without a body are timed: an upload's answer waits for the whole body,
+    // however long the client takes to send it. The timer stops once the headers are in, so
+    // a long download is never cut.
+    const timeoutMs = this.opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+    const timeout = new AbortController();
+    const timer = req.body == null ? setTimeout(() => timeout.abort(), timeoutMs) : undefined;
     try {
       return await this.fetchFn(url, {
         method: req.method,
         headers: signed,
         body: req.body ?? undefined,
-        signal: req.signal,
+        signal: req.signal ? AbortSignal.any([req.signal, timeout.signal]) : timeout.signal,
         redirect: "manual",
         // Bytes must reach the client exactly as stored, whatever their Content-Encoding.
         decompress: false,
@@ -103,7 +112,10 @@ export class UpstreamClient {
     } catch (err) {
       // A request body that failed (e.g. malformed aws-chunked framing) is the client's fault.
       if (req.signal?.aborted || err instanceof S3Error) throw err;
+      if (timeout.signal.aborted) throw new S3Error("GatewayTimeout", `The backend did not answer within ${timeoutMs / 1000} s.`);
       throw new S3Error("BadGateway", `The backend could not be reached: ${describe(err)}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
