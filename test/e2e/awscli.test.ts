@@ -12,20 +12,20 @@ import { startBackend, type Backend } from "../support/backend.ts";
 import { AWS_CLI, pythonClientEnv, run } from "../support/cli-clients.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
-import { startTlsRelay, type TlsRelay } from "../support/tls-relay.ts";
+import { startRelay, type Relay } from "../support/relay.ts";
 
 let backend: Backend;
 let proxy: TestProxy;
 let dir: string;
 let env: Record<string, string>;
-let tls: TlsRelay;
+let tls: Relay;
 
 beforeAll(async () => {
   backend = await startBackend();
   proxy = await startTestProxy(backend, { cache: false });
   dir = mkdtempSync(join(tmpdir(), "awscli-"));
   env = pythonClientEnv(backend);
-  tls = await startTlsRelay({ hostname: "127.0.0.1", port: proxy.server.port! });
+  tls = await startRelay({ hostname: "127.0.0.1", port: proxy.server.port! }, { tls: true });
 });
 
 afterAll(async () => {
@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 async function aws(endpoint: string, ...args: string[]) {
-  const r = await run([AWS_CLI, "--endpoint-url", endpoint, ...args], { ...env, AWS_CA_BUNDLE: tls.caFile });
+  const r = await run([AWS_CLI, "--endpoint-url", endpoint, ...args], { ...env, AWS_CA_BUNDLE: tls.caFile! });
   if (r.code !== 0) throw new Error(`aws ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
