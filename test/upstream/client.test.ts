@@ -269,7 +269,8 @@ describe("backend timeouts", () => {
 
   test("the timeout stops once headers arrive: a body slower than the timeout is read whole", async () => {
     using slow = slowBackend(0);
-    const client = new UpstreamClient({ endpoint: new URL(`http://127.0.0.1:${slow.port}`), region: "us-east-1", credentials: async () => KEYS, timeouts: { firstByteMs: 100, idleMs: 30_000 }, retry: { attempts: 1, baseMs: 0, capMs: 0 } });
+    // Headers come with the first chunk (~60 ms); the whole body takes ~300 ms, past the 250 ms timeout.
+    const client = new UpstreamClient({ endpoint: new URL(`http://127.0.0.1:${slow.port}`), region: "us-east-1", credentials: async () => KEYS, timeouts: { firstByteMs: 250, idleMs: 30_000 }, retry: { attempts: 1, baseMs: 0, capMs: 0 } });
     const res = await client.send({ method: "GET", bucket: "b", key: "k", query: [], headers: new Headers() });
     expect((await res.arrayBuffer()).byteLength).toBe(50);
   });
