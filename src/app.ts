@@ -1,5 +1,7 @@
 /** Assemble a running proxy from a resolved configuration: credentials, upstream client, handler, server. */
 import type { Server } from "bun";
+import type { AuthMode } from "./auth/authenticate.ts";
+import { setupClientAuth } from "./auth/setup.ts";
 import type { Config, Env } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createHandler, type Handler } from "./proxy/handler.ts";
@@ -13,6 +15,7 @@ export interface Proxy {
   url: URL;
   handler: Handler;
   credentialSource: CredentialSource;
+  authMode: AuthMode;
   stop(): Promise<void>;
 }
 
@@ -23,9 +26,11 @@ const BUFFER_BUDGET = 512 * 1024 ** 2;
 export async function startProxy(config: Config, env: Env, log: Logger): Promise<Proxy> {
   const { provider, source } = await resolveCredentialChain(env);
   if (source === "none") log.warn("no backend credentials found: requests are forwarded unsigned (public buckets only)");
+  const auth = await setupClientAuth(config.auth, { provider, source }, config.host, log);
   const upstream = new UpstreamClient({ endpoint: config.endpoint, region: config.region, credentials: provider });
   const handler = createHandler({
     upstream,
+    authenticate: auth.authenticate,
     parse: { domains: config.domains },
     relay: { maxBufferedBody: MAX_BUFFERED_BODY, budget: new BufferBudget(BUFFER_BUDGET) },
     log,
@@ -36,7 +41,9 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     url: server.url,
     handler,
     credentialSource: source,
+    authMode: auth.mode,
     async stop() {
+      auth.close();
       await server.stop(true);
     },
   };

@@ -3,6 +3,8 @@
  * default), validate every value, and fail with a ConfigError naming the option. The
  * environment is passed in: nothing here reads process.env.
  */
+import { AUTH_MODES, type AuthMode } from "./auth/authenticate.ts";
+import { ClientKeysError, parseClientKeysList, type ClientKey } from "./auth/client-keys.ts";
 import { parseLogLevel, type LogFormat, type LogLevel } from "./log.ts";
 import { OPTIONS, type OptionName } from "./options.ts";
 import { parseBytes, parseDuration } from "./units.ts";
@@ -17,6 +19,16 @@ export interface CacheConfig {
   prefetch: boolean;
 }
 
+export interface AuthConfig {
+  /** Undefined: chosen at start-up from what is configured (see app.ts). */
+  mode?: AuthMode;
+  clientKeysFile?: string;
+  clientKeys: ClientKey[];
+  regions: string[];
+  stsEndpoint: URL;
+  roleArn?: string;
+}
+
 export interface Config {
   endpoint: URL;
   port: number;
@@ -26,6 +38,7 @@ export interface Config {
   logLevel: LogLevel;
   logFormat: LogFormat;
   cache: CacheConfig;
+  auth: AuthConfig;
 }
 
 export class ConfigError extends Error {
@@ -61,6 +74,41 @@ function bytes(name: OptionName, value: string, min: number): number {
   const n = parseBytes(value);
   if (n === undefined || n < min) throw new ConfigError(name, `expected a size such as 512MiB, got "${value}"`);
   return n;
+}
+
+function url(name: OptionName, value: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, `not a URL: "${value}"`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new ConfigError(name, `must be http:// or https://, got "${value}"`);
+  return parsed;
+}
+
+function resolveAuth(flags: Flags, env: Env, region: string): AuthConfig {
+  const modeText = raw("auth", flags, env);
+  if (modeText !== undefined && !(AUTH_MODES as readonly string[]).includes(modeText)) {
+    throw new ConfigError("auth", `expected ${AUTH_MODES.join(", ")}, got "${modeText}"`);
+  }
+  const mode = modeText as AuthMode | undefined;
+  let clientKeys: ClientKey[] = [];
+  try {
+    clientKeys = parseClientKeysList(raw("client-keys-inline", flags, env) ?? "");
+  } catch (err) {
+    if (err instanceof ClientKeysError) throw new ConfigError("client-keys-inline", err.message);
+    throw err;
+  }
+  const clientKeysFile = raw("client-keys", flags, env);
+  const regions = (raw("auth-regions", flags, env) ?? region).split(",").map((r) => r.trim()).filter(Boolean);
+  if (regions.length === 0 || regions.some((r) => !/^[a-z0-9-]+$/.test(r))) throw new ConfigError("auth-regions", "expected region names separated by commas");
+  const roleArn = raw("role-arn", flags, env);
+  if (mode === "sigv4" && clientKeys.length === 0 && clientKeysFile === undefined) {
+    throw new ConfigError("auth", "sigv4 needs client keys (--client-keys FILE or CLIENT_KEYS)");
+  }
+  if (mode === "web-identity" && !roleArn) throw new ConfigError("role-arn", "web-identity needs the role to assume");
+  return { mode, clientKeysFile, clientKeys, regions, stsEndpoint: url("sts-endpoint", raw("sts-endpoint", flags, env)!), roleArn };
 }
 
 function duration(name: OptionName, value: string): number {
@@ -120,5 +168,6 @@ export function resolveConfig(flags: Flags, env: Env): Config {
       negativeTtlMs: duration("negative-ttl", raw("negative-ttl", flags, env)!),
       prefetch: bool("prefetch", flags, env),
     },
+    auth: resolveAuth(flags, env, region),
   };
 }

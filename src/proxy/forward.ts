@@ -7,6 +7,7 @@ import { decodeAwsChunkedStream, type ChunkObserver } from "../s3/aws-chunked.ts
 import { S3Error } from "../s3/errors.ts";
 import type { S3Operation } from "../s3/operation.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
+import type { Credentials } from "../upstream/credentials.ts";
 import { forwardedRequestHeaders, isAwsChunked } from "./request-headers.ts";
 
 /** Presigned-URL parameters authenticate the client; the backend request is signed anew. */
@@ -18,6 +19,8 @@ export interface ForwardInput {
   signal?: AbortSignal;
   /** Sees every aws-chunked framing event (signature and checksum verification). */
   observeChunks?: ChunkObserver;
+  /** Per-request backend credentials (web-identity); default: the proxy's own. */
+  credentials?: Credentials;
 }
 
 export function upstreamQuery(op: S3Operation) {
@@ -43,7 +46,7 @@ export async function forward(upstream: UpstreamClient, input: ForwardInput): Pr
       body = input.body;
     }
   }
-  return upstream.send({ method: op.method, bucket: op.bucket, key: op.key, query: upstreamQuery(op), headers, body, signal: input.signal });
+  return upstream.send({ method: op.method, bucket: op.bucket, key: op.key, query: upstreamQuery(op), headers, body, signal: input.signal, credentials: input.credentials });
 }
 
 function hasBody(headers: Headers): boolean {

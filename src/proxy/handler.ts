@@ -1,9 +1,10 @@
 /**
  * The request pipeline, in the one direction data flows:
- *   request → parse into an S3 operation → (authenticate) → (cache or) forward → respond.
+ *   request → parse into an S3 operation → authenticate → (cache or) forward → respond.
  * Errors are thrown as S3Error wherever they arise and rendered here, once. One access-log
  * line per request.
  */
+import type { Authenticate } from "../auth/authenticate.ts";
 import type { Logger } from "../log.ts";
 import { renderError } from "../s3/errors.ts";
 import { parseOperation, type ParseOptions, type S3Operation } from "../s3/operation.ts";
@@ -14,6 +15,8 @@ import { nextRequestId } from "./request-id.ts";
 
 export interface ProxyContext {
   upstream: UpstreamClient;
+  /** Verifies the client before anything is served or forwarded (src/auth/). */
+  authenticate: Authenticate;
   parse: ParseOptions;
   relay: RelayOptions;
   log: Logger;
@@ -23,6 +26,8 @@ export interface ProxyContext {
 export interface RequestRecord {
   requestId: string;
   op?: S3Operation;
+  /** Who the request was authenticated as. */
+  principal?: string;
   upstreamMs?: number;
   cache?: "HIT" | "MISS" | "PARTIAL" | "BYPASS";
 }
@@ -38,8 +43,10 @@ export function createHandler(ctx: ProxyContext): Handler {
     try {
       const op = parseOperation(req.method, url, req.headers, ctx.parse);
       record.op = op;
+      const auth = await ctx.authenticate(op, req);
+      record.principal = auth.identity.principal;
       const t0 = performance.now();
-      const upstreamRes = await forward(ctx.upstream, { op, body: req.body, signal: req.signal });
+      const upstreamRes = await forward(ctx.upstream, { op, body: auth.body, signal: req.signal, observeChunks: auth.observeChunks, credentials: auth.credentials });
       record.upstreamMs = performance.now() - t0;
       res = await relayResponse(upstreamRes, req.method, ctx.relay);
     } catch (err) {
@@ -57,6 +64,7 @@ function logAccess(log: Logger, method: string, url: URL, res: Response, record:
   log.info({
     message: `${method} ${url.pathname} ${res.status}`,
     requestId: record.requestId,
+    principal: record.principal,
     op: record.op?.kind,
     bucket: record.op?.bucket,
     key: record.op?.key,

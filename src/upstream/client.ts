@@ -7,7 +7,7 @@
 import { SignatureV4 } from "@smithy/signature-v4";
 import { S3Error } from "../s3/errors.ts";
 import { buildQueryString, encodePath, type QueryParam } from "../s3/uri.ts";
-import type { CredentialProvider } from "./credentials.ts";
+import type { CredentialProvider, Credentials } from "./credentials.ts";
 import { Sha256 } from "./sha256.ts";
 
 export interface UpstreamRequest {
@@ -19,6 +19,8 @@ export interface UpstreamRequest {
   headers: Headers;
   body?: ReadableStream<Uint8Array> | Uint8Array | null;
   signal?: AbortSignal;
+  /** Sign with these instead of the client's provider (per-identity credentials). */
+  credentials?: Credentials;
 }
 
 export interface UpstreamOptions {
@@ -38,21 +40,25 @@ export class UpstreamClient {
   private readonly fetchFn: typeof fetch;
 
   constructor(private readonly opts: UpstreamOptions) {
-    this.signer = new SignatureV4({
+    this.signer = this.signerFor(async () => {
+      const c = await opts.credentials();
+      if (!c) throw new Error("no credentials");
+      return c;
+    });
+    this.basePath = opts.endpoint.pathname.replace(/\/+$/, "");
+    this.fetchFn = opts.fetch ?? fetch;
+  }
+
+  private signerFor(credentials: Credentials | (() => Promise<Credentials>)): SignatureV4 {
+    return new SignatureV4({
       service: "s3",
-      region: opts.region,
+      region: this.opts.region,
       sha256: Sha256,
       // The path handed to the signer is already S3-encoded; S3 never double-encodes.
       uriEscapePath: false,
       applyChecksum: false,
-      credentials: async () => {
-        const c = await opts.credentials();
-        if (!c) throw new Error("no credentials");
-        return c;
-      },
+      credentials,
     });
-    this.basePath = opts.endpoint.pathname.replace(/\/+$/, "");
-    this.fetchFn = opts.fetch ?? fetch;
   }
 
   get endpoint(): URL {
@@ -77,10 +83,11 @@ export class UpstreamClient {
     if (!headers["x-amz-content-sha256"]) {
       headers["x-amz-content-sha256"] = req.body == null ? EMPTY_SHA256 : "UNSIGNED-PAYLOAD";
     }
-    const credentials = await this.opts.credentials();
+    const credentials = req.credentials ?? (await this.opts.credentials());
+    const signer = req.credentials ? this.signerFor(req.credentials) : this.signer;
     const signed = credentials
       ? (
-          await this.signer.sign(
+          await signer.sign(
             { method: req.method, protocol: this.opts.endpoint.protocol, hostname: this.opts.endpoint.hostname, port: portOf(this.opts.endpoint), path, query: queryObject(req.query), headers },
             { unsignableHeaders: UNSIGNABLE },
           )
@@ -101,7 +108,8 @@ export class UpstreamClient {
         duplex: "half",
       } as RequestInit);
     } catch (err) {
-      if (req.signal?.aborted) throw err;
+      // A request body that failed verification on its way out (auth) explains itself.
+      if (req.signal?.aborted || err instanceof S3Error) throw err;
       throw new S3Error("BadGateway", `The backend could not be reached: ${describe(err)}`);
     }
   }
