@@ -7,7 +7,7 @@
  * decoded form accepts them all), never normalised, never double-encoded.
  */
 import { createHash } from "node:crypto";
-import { decodeComponent, encodePath, encodeQueryComponent, type QueryParam } from "../s3/uri.ts";
+import { decodeComponent, encodeQueryComponent, type QueryParam } from "../s3/uri.ts";
 
 export const ALGORITHM = "AWS4-HMAC-SHA256";
 export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
@@ -31,9 +31,15 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
+/**
+ * Segment by segment, so a slash the client sent encoded (`%2F`) stays encoded, as it was
+ * signed, while literal slashes stay literal.
+ */
 export function canonicalUri(rawPath: string): string {
-  const decoded = decodeComponent(rawPath, false);
-  return encodePath(decoded ?? rawPath);
+  return rawPath
+    .split("/")
+    .map((segment) => encodeQueryComponent(decodeComponent(segment, false) ?? segment))
+    .join("/");
 }
 
 export function canonicalQuery(query: readonly QueryParam[], presigned: boolean): string {

@@ -12,6 +12,10 @@ describe("canonical URI", () => {
     expect(canonicalUri("/b/%25C3")).toBe("/b/%25C3");
   });
 
+  test("a slash sent encoded stays encoded; literal slashes stay literal", () => {
+    expect(canonicalUri("/b/dir%2Fkey/x")).toBe("/b/dir%2Fkey/x");
+  });
+
   test("double slashes and unreserved characters are kept as they are", () => {
     expect(canonicalUri("/b/dir//x~y_z-.txt")).toBe("/b/dir//x~y_z-.txt");
   });
