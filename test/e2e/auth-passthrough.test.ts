@@ -118,7 +118,7 @@ describe("core operations through A (re-signing) and B (verifying)", () => {
     const url = await getSignedUrl(viaChain, new GetObjectCommand({ Bucket, Key: "unicodé/日本語.bin" }), { expiresIn: 300 });
     const res = await fetch(url);
     expect(res.status).toBe(200);
-    expect(new Uint8Array(await res.arrayBuffer())).toEqual(await bytesOf(direct, "unicodé/日本語.bin"));
+    expect(sha256Hex(new Uint8Array(await res.arrayBuffer()))).toBe(sha256Hex(await bytesOf(direct, "unicodé/日本語.bin")));
   });
 });
 
