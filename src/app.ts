@@ -1,13 +1,21 @@
 /** Assemble a running proxy from a resolved configuration: credentials, upstream client, handler, server. */
 import type { Server } from "bun";
 import type { AuthMode } from "./auth/authenticate.ts";
+import { onBehalfOfRequest } from "./auth/acting-as.ts";
+import { ReadGrants } from "./auth/read-grants.ts";
 import { setupClientAuth } from "./auth/setup.ts";
-import type { Config, Env } from "./config.ts";
+import { BlockCache } from "./cache/block-cache.ts";
+import { LruStore } from "./cache/lru.ts";
+import { MetaCache } from "./cache/meta-cache.ts";
+import { ReadThroughCache, type Upstream } from "./cache/read-through.ts";
+import { CacheStats } from "./cache/stats.ts";
+import type { CacheConfig, Config, Env } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createHandler, type Handler } from "./proxy/handler.ts";
 import { BufferBudget } from "./proxy/respond.ts";
 import { listen } from "./server/server.ts";
 import { UpstreamClient } from "./upstream/client.ts";
+import { DEFAULT_RETRY } from "./upstream/retry.ts";
 import { resolveCredentialChain, type CredentialSource } from "./upstream/credentials.ts";
 
 export interface Proxy {
@@ -16,7 +24,26 @@ export interface Proxy {
   handler: Handler;
   credentialSource: CredentialSource;
   authMode: AuthMode;
+  cache?: { store: LruStore; stats: CacheStats; reads: ReadThroughCache };
   stop(): Promise<void>;
+}
+
+/** Metadata entries kept at most (a few hundred bytes each). */
+const MAX_META_ENTRIES = 100_000;
+
+function createCache(config: CacheConfig, upstream: Upstream) {
+  const store = new LruStore(config.sizeBytes);
+  const stats = new CacheStats();
+  const meta = new MetaCache({ ttlMs: config.metaTtlMs, negativeTtlMs: config.negativeTtlMs, maxEntries: MAX_META_ENTRIES });
+  const blocks = new BlockCache(store, config.blockSize, stats);
+  const reads = new ReadThroughCache(meta, blocks, upstream, stats, {
+    maxObjectSize: config.maxObjectSize,
+    maxRangeSize: Math.max(config.blockSize, Math.floor(config.sizeBytes / 4)),
+    prefetch: config.prefetch,
+    serveStaleOnError: config.serveStaleOnError,
+    hedgeAfter: config.hedgeAfter,
+  });
+  return { store, stats, reads };
 }
 
 /** Bodies up to this size are buffered so they carry an exact Content-Length (see respond.ts). */
@@ -27,11 +54,24 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   const { provider, source } = await resolveCredentialChain(env);
   if (source === "none") log.warn("no backend credentials found: requests are forwarded unsigned (public buckets only)");
   const auth = await setupClientAuth(config.auth, { provider, source }, config.host, log);
-  const upstream = new UpstreamClient({ endpoint: config.endpoint, region: config.region, credentials: provider });
+  const upstream = new UpstreamClient({
+    endpoint: config.endpoint,
+    region: config.region,
+    credentials: provider,
+    timeouts: { firstByteMs: config.limits.firstByteTimeoutMs, idleMs: config.limits.idleTimeoutMs },
+    retry: { ...DEFAULT_RETRY, attempts: config.limits.retries },
+    maxConcurrent: config.limits.maxUpstream,
+  });
+  // Web identity: cache fills are signed as the identity whose request started them.
+  const perIdentity = auth.mode === "web-identity";
+  const cache = config.cache.enabled ? createCache(config.cache, perIdentity ? onBehalfOfRequest(upstream) : upstream) : undefined;
   const handler = createHandler({
+    cache: cache?.reads,
+    grants: cache && perIdentity ? new ReadGrants(config.cache.metaTtlMs) : undefined,
     upstream,
     authenticate: auth.authenticate,
     parse: { domains: config.domains },
+    maxInflight: config.limits.maxInflight,
     relay: { maxBufferedBody: MAX_BUFFERED_BODY, budget: new BufferBudget(BUFFER_BUDGET) },
     log,
   });
@@ -42,6 +82,7 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     handler,
     credentialSource: source,
     authMode: auth.mode,
+    cache,
     async stop() {
       auth.close();
       await server.stop(true);

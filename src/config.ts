@@ -17,6 +17,16 @@ export interface CacheConfig {
   metaTtlMs: number;
   negativeTtlMs: number;
   prefetch: boolean;
+  serveStaleOnError: boolean;
+  hedgeAfter: number | "auto" | undefined;
+}
+
+export interface LimitsConfig {
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  retries: number;
+  maxUpstream: number;
+  maxInflight: number;
 }
 
 export interface AuthConfig {
@@ -39,6 +49,7 @@ export interface Config {
   logFormat: LogFormat;
   cache: CacheConfig;
   auth: AuthConfig;
+  limits: LimitsConfig;
 }
 
 export class ConfigError extends Error {
@@ -111,10 +122,23 @@ function resolveAuth(flags: Flags, env: Env, region: string): AuthConfig {
   return { mode, clientKeysFile, clientKeys, regions, stsEndpoint: url("sts-endpoint", raw("sts-endpoint", flags, env)!), roleArn };
 }
 
+function count(name: OptionName, flags: Flags, env: Env, min: number): number {
+  const value = raw(name, flags, env)!;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min) throw new ConfigError(name, `expected a whole number of at least ${min}, got "${value}"`);
+  return n;
+}
+
 function duration(name: OptionName, value: string): number {
   const n = parseDuration(value);
   if (n === undefined) throw new ConfigError(name, `expected a duration such as 60s or 500ms, got "${value}"`);
   return n;
+}
+
+function hedgeDelay(value: string): number | "auto" | undefined {
+  if (value === "off") return undefined;
+  if (value === "auto") return "auto";
+  return duration("hedge-after", value);
 }
 
 export function resolveConfig(flags: Flags, env: Env): Config {
@@ -167,6 +191,15 @@ export function resolveConfig(flags: Flags, env: Env): Config {
       metaTtlMs: duration("meta-ttl", raw("meta-ttl", flags, env)!),
       negativeTtlMs: duration("negative-ttl", raw("negative-ttl", flags, env)!),
       prefetch: bool("prefetch", flags, env),
+      serveStaleOnError: bool("serve-stale-on-error", flags, env),
+      hedgeAfter: hedgeDelay(raw("hedge-after", flags, env)!),
+    },
+    limits: {
+      firstByteTimeoutMs: duration("first-byte-timeout", raw("first-byte-timeout", flags, env)!),
+      idleTimeoutMs: duration("idle-timeout", raw("idle-timeout", flags, env)!),
+      retries: count("retries", flags, env, 1),
+      maxUpstream: count("max-upstream", flags, env, 1),
+      maxInflight: count("max-inflight", flags, env, 1),
     },
     auth: resolveAuth(flags, env, region),
   };

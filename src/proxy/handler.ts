@@ -4,11 +4,17 @@
  * Errors are thrown as S3Error wherever they arise and rendered here, once. One access-log
  * line per request.
  */
-import type { Authenticate } from "../auth/authenticate.ts";
+import { actingAs } from "../auth/acting-as.ts";
+import type { Authenticate, AuthResult } from "../auth/authenticate.ts";
+import type { ReadGrants } from "../auth/read-grants.ts";
+import { cachePolicy } from "../cache/policy.ts";
+import type { CacheResult, ReadThroughCache } from "../cache/read-through.ts";
 import type { Logger } from "../log.ts";
-import { renderError } from "../s3/errors.ts";
+import { renderError, S3Error } from "../s3/errors.ts";
+import { bodyMatchesEtag } from "../s3/etag.ts";
 import { parseOperation, type ParseOptions, type S3Operation } from "../s3/operation.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
+import { mayReadCache, noteBackendRead } from "./cache-access.ts";
 import { forward } from "./forward.ts";
 import { relayResponse, type RelayOptions } from "./respond.ts";
 import { nextRequestId } from "./request-id.ts";
@@ -20,6 +26,12 @@ export interface ProxyContext {
   parse: ParseOptions;
   relay: RelayOptions;
   log: Logger;
+  /** Client requests in progress beyond which new ones get 503 SlowDown. */
+  maxInflight: number;
+  /** Undefined when caching is off (--no-cache). */
+  cache?: ReadThroughCache;
+  /** Web-identity mode with a cache: which identities the backend let read what. */
+  grants?: ReadGrants;
 }
 
 /** What the access log records about one request; filled in as the request moves along. */
@@ -29,34 +41,89 @@ export interface RequestRecord {
   /** Who the request was authenticated as. */
   principal?: string;
   upstreamMs?: number;
-  cache?: "HIT" | "MISS" | "PARTIAL" | "BYPASS";
+  cache?: CacheResult | "BYPASS";
 }
 
 export type Handler = (req: Request) => Promise<Response>;
 
 export function createHandler(ctx: ProxyContext): Handler {
+  let inflight = 0;
   return async (req) => {
     const started = performance.now();
     const record: RequestRecord = { requestId: nextRequestId() };
     const url = new URL(req.url);
     let res: Response;
+    inflight++;
     try {
+      if (inflight > ctx.maxInflight) throw new S3Error("SlowDown", "Please reduce your request rate.");
       const op = parseOperation(req.method, url, req.headers, ctx.parse);
       record.op = op;
       const auth = await ctx.authenticate(op, req);
       record.principal = auth.identity.principal;
-      const t0 = performance.now();
-      const upstreamRes = await forward(ctx.upstream, { op, body: auth.body, signal: req.signal, observeChunks: auth.observeChunks, credentials: auth.credentials });
-      record.upstreamMs = performance.now() - t0;
-      res = await relayResponse(upstreamRes, req.method, ctx.relay);
+      res = await actingAs(auth.credentials, () => serve(ctx, op, req, auth, record));
     } catch (err) {
       if (!(err instanceof Error && err.name === "S3Error")) ctx.log.error(`request ${record.requestId} failed:`, err);
       res = renderError(err, { requestId: record.requestId, resource: url.pathname, method: req.method });
+    } finally {
+      inflight--;
     }
     if (!res.headers.has("x-amz-request-id")) res.headers.set("x-amz-request-id", record.requestId);
     logAccess(ctx.log, req.method, url, res, record, performance.now() - started);
     return res;
   };
+}
+
+/** Cache or forward one authenticated operation. */
+async function serve(ctx: ProxyContext, op: S3Operation, req: Request, auth: AuthResult, record: RequestRecord): Promise<Response> {
+  const cache = ctx.cache;
+  let policy = cache ? cachePolicy(op) : "bypass";
+  if (policy === "cache" && !(await mayReadCache(ctx.upstream, ctx.grants, op, auth))) policy = "bypass";
+  if (cache && policy === "cache") {
+    const answer = await cache.serve(op);
+    if (answer) {
+      record.cache = answer.result;
+      if (!answer.fromBackend) return answer.response;
+      const relayed = (await relayResponse(answer.response, op.method, ctx.relay)).response;
+      relayed.headers.set("x-cache", answer.result);
+      return relayed;
+    }
+  }
+  const invalidates = cache ? invalidation(op) : undefined;
+  if (invalidates || policy === "refresh") cache!.invalidate(op.bucket!, invalidates === "bucket" ? undefined : op.key);
+  const t0 = performance.now();
+  const upstreamRes = await forward(ctx.upstream, { op, body: auth.body, signal: req.signal, observeChunks: auth.observeChunks, credentials: auth.credentials });
+  record.upstreamMs = performance.now() - t0;
+  noteBackendRead(ctx.grants, op, auth, upstreamRes.status);
+  const relayed = await relayResponse(upstreamRes, req.method, ctx.relay);
+  if (op.kind === "GetObject" && upstreamRes.status === 200 && relayed.body && !bodyMatchesEtag(upstreamRes.headers, relayed.body)) {
+    throw new S3Error("BadGateway", "The backend's bytes did not match the object's MD5 ETag");
+  }
+  // Again after the write: a read racing it may have refilled the old metadata meanwhile.
+  if (invalidates) cache!.invalidate(op.bucket!, invalidates === "bucket" ? undefined : op.key);
+  if (cache && policy === "cache" && op.kind === "GetObject") cache.learn(op, upstreamRes, relayed.body);
+  if (cache) {
+    record.cache = policy === "cache" ? "MISS" : "BYPASS";
+    relayed.response.headers.set("x-cache", record.cache);
+  }
+  return relayed.response;
+}
+
+/** What a request changes at the backend: one key, a whole bucket (DeleteObjects), or nothing. */
+function invalidation(op: S3Operation): "key" | "bucket" | undefined {
+  switch (op.kind) {
+    case "PutObject":
+    case "CopyObject":
+    case "DeleteObject":
+    case "CompleteMultipartUpload":
+      return "key";
+    case "ObjectSubresource":
+      return op.method === "GET" ? undefined : "key";
+    case "DeleteObjects":
+    case "DeleteBucket":
+      return "bucket";
+    default:
+      return undefined;
+  }
 }
 
 function logAccess(log: Logger, method: string, url: URL, res: Response, record: RequestRecord, ms: number): void {

@@ -41,24 +41,30 @@ export function copyResponseHeaders(from: Headers): Headers {
   return out;
 }
 
-export async function relayResponse(res: Response, method: string, opts: RelayOptions): Promise<Response> {
+export interface Relayed {
+  response: Response;
+  /** The whole body, when it was small enough to be read (so a cache can learn it). */
+  body?: Uint8Array;
+}
+
+export async function relayResponse(res: Response, method: string, opts: RelayOptions): Promise<Relayed> {
   const headers = copyResponseHeaders(res.headers);
   const declared = res.headers.get("content-length");
   if (method === "HEAD" || res.status === 204 || res.status === 304 || res.body === null) {
     // Bun keeps an explicit Content-Length on bodiless answers; HEAD must carry the object's size.
     if (declared !== null && method === "HEAD") headers.set("content-length", declared);
     await res.body?.cancel();
-    return new Response(null, { status: res.status, statusText: res.statusText, headers });
+    return { response: new Response(null, { status: res.status, statusText: res.statusText, headers }) };
   }
   const length = declared === null ? NaN : Number(declared);
   if (Number.isSafeInteger(length) && length <= opts.maxBufferedBody && opts.budget.tryTake(length)) {
     try {
       const bytes = await res.bytes();
       if (bytes.length !== length) throw new Error(`backend body was ${bytes.length} bytes, expected ${length}`);
-      return new Response(bytes, { status: res.status, statusText: res.statusText, headers });
+      return { response: new Response(bytes, { status: res.status, statusText: res.statusText, headers }), body: bytes };
     } finally {
       opts.budget.give(length);
     }
   }
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  return { response: new Response(res.body, { status: res.status, statusText: res.statusText, headers }) };
 }

@@ -127,3 +127,48 @@ describe("clients with a token", () => {
     expect(await polarsSumOfSquares(a.endpoint, asClient("jwt-alice"), Bucket, "wi/p.parquet")).toBe(285);
   }, SLOW);
 });
+
+describe("the cache in web-identity mode is authorised per identity", () => {
+  const CAROL = { accessKeyId: "ASIACAROL", secretAccessKey: "carol-secret", sessionToken: "carol-session", subject: "carol" };
+  const MALLORY = { accessKeyId: "ASIAMALLORY", secretAccessKey: "mallory-secret", sessionToken: "mallory-session", subject: "mallory" };
+  let cachedSts: TestSts;
+  let gate: TestProxy;
+  let cached: TestProxy;
+  const object = randomBytes(300_000, 60);
+
+  beforeAll(async () => {
+    cachedSts = startSts({ "jwt-carol": CAROL, "jwt-mallory": MALLORY, "jwt-alice": ALICE });
+    // The backend side: mallory's role may only use another bucket.
+    gate = await startTestProxy(backend, { cache: false, "client-keys-inline": `${ALICE.accessKeyId}:${ALICE.secretAccessKey},${CAROL.accessKeyId}:${CAROL.secretAccessKey},${MALLORY.accessKeyId}:${MALLORY.secretAccessKey}:elsewhere` });
+    cached = await startTestProxy({ ...backend, endpoint: gate.endpoint }, { auth: "web-identity", "sts-endpoint": cachedSts.endpoint, "role-arn": ROLE, "block-size": "64KiB", prefetch: false });
+    await direct.send(new PutObjectCommand({ Bucket, Key: "wi/cached.bin", Body: object }));
+  });
+
+  afterAll(async () => {
+    await cached?.stop();
+    await gate?.stop();
+    await cachedSts?.stop();
+  });
+
+  const read = (token: string) => fetch(`${cached.endpoint}/${Bucket}/wi/cached.bin`, { headers: { authorization: `Bearer ${token}`, range: "bytes=0-99999" } });
+
+  test("an identity the backend refuses never gets cached bytes; allowed identities share them after their own check", async () => {
+    const first = await read("jwt-alice");
+    expect([first.status, first.headers.get("x-cache")]).toEqual([206, "MISS"]);
+    expect(sha256Hex(new Uint8Array(await first.arrayBuffer()))).toBe(sha256Hex(object.subarray(0, 100_000)));
+
+    const again = await read("jwt-alice");
+    expect([again.status, again.headers.get("x-cache")]).toEqual([206, "HIT"]);
+    await again.arrayBuffer();
+
+    const refused = await read("jwt-mallory");
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).not.toContain(String.fromCharCode(...object.subarray(0, 8)));
+    const head = await fetch(`${cached.endpoint}/${Bucket}/wi/cached.bin`, { method: "HEAD", headers: { authorization: "Bearer jwt-mallory" } });
+    expect(head.status).toBe(403);
+
+    const other = await read("jwt-carol");
+    expect([other.status, other.headers.get("x-cache")]).toEqual([206, "HIT"]);
+    expect(sha256Hex(new Uint8Array(await other.arrayBuffer()))).toBe(sha256Hex(object.subarray(0, 100_000)));
+  });
+});

@@ -31,18 +31,6 @@ let viaProxy: S3Client;
 let direct: S3Client;
 let Bucket: string;
 
-beforeAll(async () => {
-  backend = await startBackend();
-  proxy = await startTestProxy(backend, { cache: false });
-  viaProxy = sdkClient(proxy.endpoint, backend);
-  direct = sdkClient(backend.endpoint, backend);
-  Bucket = backend.bucket;
-});
-
-afterAll(async () => {
-  await proxy?.stop();
-  await backend?.stop();
-});
 
 async function bodyOf(client: S3Client, Key: string, Range?: string): Promise<Uint8Array> {
   const res = await client.send(new GetObjectCommand({ Bucket, Key, Range }));
@@ -62,7 +50,23 @@ async function settle(p: Promise<{ $metadata: { httpStatusCode?: number }; Parts
 
 const AWKWARD_KEYS = ["plain.bin", "with space.bin", "plus+sign.bin", "percent%25.bin", "unicodé/日本語.bin", "a/b/c/deep.bin", "tilde~eq=amp&.bin", Array.from({ length: 9 }, (_, i) => String(i).repeat(100)).join("/")];
 
-describe("aws-sdk through the proxy", () => {
+describe.each([
+  ["pure proxy (--no-cache)", false],
+  ["caching proxy", true],
+])("aws-sdk through the %s", (_name, cache) => {
+  beforeAll(async () => {
+    backend = await startBackend();
+    proxy = await startTestProxy(backend, { cache });
+    viaProxy = sdkClient(proxy.endpoint, backend);
+    direct = sdkClient(backend.endpoint, backend);
+    Bucket = backend.bucket;
+  });
+
+  afterAll(async () => {
+    await proxy?.stop();
+    await backend?.stop();
+  });
+
   test("put then get returns the same bytes as a direct get, for awkward keys", async () => {
     for (const [i, Key] of AWKWARD_KEYS.entries()) {
       const body = randomBytes(1000 + i * 777, i + 1);
