@@ -52,8 +52,8 @@ const BUFFER_BUDGET = 512 * 1024 ** 2;
 
 export async function startProxy(config: Config, env: Env, log: Logger): Promise<Proxy> {
   const { provider, source } = await resolveCredentialChain(env);
-  if (source === "none") log.warn("no backend credentials found: requests are forwarded unsigned (public buckets only)");
   const auth = await setupClientAuth(config.auth, { provider, source }, config.host, log);
+  if (source === "none" && auth.mode !== "web-identity") log.warn("no backend credentials found: requests are forwarded unsigned (public buckets only)");
   const upstream = new UpstreamClient({
     endpoint: config.endpoint,
     region: config.region,

@@ -81,13 +81,13 @@ describe("core operations through A (re-signing) and B (verifying)", () => {
       const head = await viaChain.send(new HeadObjectCommand({ Bucket, Key }));
       expect([head.ContentLength, head.Metadata]).toEqual([body.length, { via: "chain" }]);
     }
-  });
+  }, SLOW);
 
   test("streaming upload with the SDK's default checksums (aws-chunked with trailer)", async () => {
     const body = randomBytes(150_000, 30);
     await viaChain.send(new PutObjectCommand({ Bucket, Key: "streamed.bin", Body: Readable.from([body]), ContentLength: body.length }));
     expect(await bytesOf(direct, "streamed.bin")).toEqual(body);
-  });
+  }, SLOW);
 
   test("list v1 and v2 with a prefix that needs encoding", async () => {
     for (const i of [1, 2, 3]) await direct.send(new PutObjectCommand({ Bucket, Key: `list dir+/${i}.txt`, Body: "x" }));
@@ -95,7 +95,7 @@ describe("core operations through A (re-signing) and B (verifying)", () => {
     expect(v2.Contents?.map((c) => c.Key).sort()).toEqual(["list dir+/1.txt", "list dir+/2.txt", "list dir+/3.txt"]);
     const v1 = await viaChain.send(new ListObjectsCommand({ Bucket, Prefix: "list dir+/", Delimiter: "/" }));
     expect(v1.Contents?.length).toBe(3);
-  });
+  }, SLOW);
 
   test("multipart upload", async () => {
     const Key = "multi part.bin";
@@ -105,7 +105,7 @@ describe("core operations through A (re-signing) and B (verifying)", () => {
     for (const [i, Body] of parts.entries()) etags.push((await viaChain.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: i + 1, Body }))).ETag!);
     await viaChain.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }));
     expect((await bytesOf(direct, Key)).length).toBe(parts[0]!.length + parts[1]!.length);
-  });
+  }, SLOW);
 
   test("copy object and delete objects", async () => {
     for (const Key of ["with space.bin", "plain.bin"]) await direct.send(new PutObjectCommand({ Bucket, Key, Body: Key }));
@@ -113,7 +113,7 @@ describe("core operations through A (re-signing) and B (verifying)", () => {
     expect(await bytesOf(direct, "copied ü.bin")).toEqual(await bytesOf(direct, "with space.bin"));
     const del = await viaChain.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: "copied ü.bin" }, { Key: "plain.bin" }] } }));
     expect(del.Deleted?.map((d) => d.Key).sort()).toEqual(["copied ü.bin", "plain.bin"]);
-  });
+  }, SLOW);
 
   test("presigned GET made for A", async () => {
     await direct.send(new PutObjectCommand({ Bucket, Key: "unicodé/日本語.bin", Body: randomBytes(3000, 33) }));
@@ -121,7 +121,7 @@ describe("core operations through A (re-signing) and B (verifying)", () => {
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect(sha256Hex(new Uint8Array(await res.arrayBuffer()))).toBe(sha256Hex(await bytesOf(direct, "unicodé/日本語.bin")));
-  });
+  }, SLOW);
 });
 
 describe("real clients in passthrough mode, with the backend's own key", () => {

@@ -198,6 +198,34 @@ describe("errors over HTTP, as S3 answers them", () => {
   });
 });
 
+describe("with the cache on, every request is verified, cache hits included", () => {
+  let cached: TestProxy;
+  beforeAll(async () => {
+    cached = await startTestProxy(backend, { "client-keys": keysFile, prefetch: false });
+    await direct.send(new PutObjectCommand({ Bucket, Key: "cached/obj.bin", Body: randomBytes(100_000, 12) }));
+  });
+  afterAll(async () => {
+    await cached?.stop();
+  });
+
+  test("a cached object is refused to a wrong secret, a foreign key, an expired URL and an anonymous request", async () => {
+    const url = `${cached.endpoint}/${Bucket}/cached/obj.bin`;
+    for (const expected of ["MISS", "HIT"]) {
+      const s = await sign({ url, key: KEY, headers: { range: "bytes=0-999" } });
+      const res = await fetch(s.url, { headers: s.headers });
+      expect([res.status, res.headers.get("x-cache")]).toEqual([206, expected]);
+      await res.arrayBuffer();
+    }
+    const wrong = await sign({ url, key: { ...KEY, secretAccessKey: "wrong" }, headers: { range: "bytes=0-999" } });
+    expect(await errorCode(await fetch(wrong.url, { headers: wrong.headers }))).toEqual({ status: 403, code: "SignatureDoesNotMatch" });
+    const foreign = await sign({ url, key: LIMITED, headers: { range: "bytes=0-999" } });
+    expect(await errorCode(await fetch(foreign.url, { headers: foreign.headers }))).toEqual({ status: 403, code: "AccessDenied" });
+    const expired = await sign({ url, key: KEY, presignSeconds: 1, date: new Date(Date.now() - 10_000) });
+    expect((await fetch(expired.url, { headers: { range: "bytes=0-999" } })).status).toBe(403);
+    expect((await fetch(url, { headers: { range: "bytes=0-999" } })).status).toBe(403);
+  });
+});
+
 describe("bodies that fail verification never reach the backend complete", () => {
   const data = randomBytes(200_000, 9);
 
