@@ -11,6 +11,10 @@ import { ReadThroughCache, type Upstream } from "./cache/read-through.ts";
 import { CacheStats } from "./cache/stats.ts";
 import type { CacheConfig, Config, Env } from "./config.ts";
 import type { Logger } from "./log.ts";
+import { createAccessLog } from "./ops/access-log.ts";
+import { ProxyMetrics } from "./ops/metrics.ts";
+import { checkReadiness } from "./ops/readiness.ts";
+import { createOpsRoutes, opsOnly, withOpsRoutes } from "./ops/routes.ts";
 import { createHandler, type Handler } from "./proxy/handler.ts";
 import { BufferBudget } from "./proxy/respond.ts";
 import { listen } from "./server/server.ts";
@@ -25,7 +29,12 @@ export interface Proxy {
   credentialSource: CredentialSource;
   authMode: AuthMode;
   cache?: { store: LruStore; stats: CacheStats; reads: ReadThroughCache };
+  metrics: ProxyMetrics;
+  /** The --metrics-port server, when there is one. */
+  opsServer?: Server<undefined>;
   stop(): Promise<void>;
+  /** Stop accepting connections and wait up to `timeoutMs` for in-flight requests; false if some were cut off. */
+  drain(timeoutMs: number): Promise<boolean>;
 }
 
 /** Metadata entries kept at most (a few hundred bytes each). */
@@ -49,6 +58,8 @@ function createCache(config: CacheConfig, upstream: Upstream) {
 /** Bodies up to this size are buffered so they carry an exact Content-Length (see respond.ts). */
 const MAX_BUFFERED_BODY = 64 * 1024 ** 2;
 const BUFFER_BUDGET = 512 * 1024 ** 2;
+/** A readiness probe waits this long for the backend's answer. */
+const READINESS_TIMEOUT_MS = 2000;
 
 export async function startProxy(config: Config, env: Env, log: Logger): Promise<Proxy> {
   const { provider, source } = await resolveCredentialChain(env);
@@ -65,6 +76,7 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   // Web identity: cache fills are signed as the identity whose request started them.
   const perIdentity = auth.mode === "web-identity";
   const cache = config.cache.enabled ? createCache(config.cache, perIdentity ? onBehalfOfRequest(upstream) : upstream) : undefined;
+  const metrics = new ProxyMetrics({ cache, inFlight: () => server.pendingRequests });
   const handler = createHandler({
     cache: cache?.reads,
     grants: cache && perIdentity ? new ReadGrants(config.cache.metaTtlMs) : undefined,
@@ -74,8 +86,19 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     maxInflight: config.limits.maxInflight,
     relay: { maxBufferedBody: MAX_BUFFERED_BODY, budget: new BufferBudget(BUFFER_BUDGET) },
     log,
+    accessLog: createAccessLog(log, config.logFormat),
+    metrics,
   });
-  const server = listen(handler, { host: config.host, port: config.port });
+  const ops = createOpsRoutes({
+    metrics,
+    metricsPath: config.ops.metricsPath,
+    domains: config.domains,
+    readiness: () => checkReadiness({ upstream, credentials: provider, credentialSource: source, timeoutMs: READINESS_TIMEOUT_MS }),
+  });
+  const separateOps = config.ops.metricsPort !== undefined;
+  const server = listen(separateOps ? handler : withOpsRoutes(handler, ops), { host: config.host, port: config.port });
+  const opsServer = separateOps ? listen(opsOnly(ops), { host: config.host, port: config.ops.metricsPort! }) : undefined;
+  const servers = opsServer ? [server, opsServer] : [server];
   return {
     server,
     url: server.url,
@@ -83,9 +106,18 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     credentialSource: source,
     authMode: auth.mode,
     cache,
+    metrics,
+    opsServer,
     async stop() {
       auth.close();
-      await server.stop(true);
+      await Promise.all(servers.map((s) => s.stop(true)));
+    },
+    async drain(timeoutMs) {
+      const drained = Promise.all(servers.map((s) => s.stop(false))).then(() => true);
+      const timedOut = new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref());
+      const finished = await Promise.race([drained, timedOut]);
+      if (!finished) await Promise.all(servers.map((s) => s.stop(true)));
+      return finished;
     },
   };
 }

@@ -39,6 +39,13 @@ export interface AuthConfig {
   roleArn?: string;
 }
 
+export interface OpsConfig {
+  /** A separate port for metrics, health and status; undefined serves them on the main port. */
+  metricsPort?: number;
+  metricsPath: string;
+  shutdownTimeoutMs: number;
+}
+
 export interface Config {
   endpoint: URL;
   port: number;
@@ -50,6 +57,7 @@ export interface Config {
   cache: CacheConfig;
   auth: AuthConfig;
   limits: LimitsConfig;
+  ops: OpsConfig;
 }
 
 export class ConfigError extends Error {
@@ -129,6 +137,24 @@ function count(name: OptionName, flags: Flags, env: Env, min: number): number {
   return n;
 }
 
+function portNumber(name: OptionName, value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new ConfigError(name, `expected 0-65535, got "${value}"`);
+  return port;
+}
+
+function opsConfig(flags: Flags, env: Env): OpsConfig {
+  const portText = raw("metrics-port", flags, env);
+  const metricsPort = portText === undefined ? undefined : portNumber("metrics-port", portText);
+  const metricsPath = raw("metrics-path", flags, env)!;
+  if (!metricsPath.startsWith("/")) throw new ConfigError("metrics-path", `must start with /, got "${metricsPath}"`);
+  // On the S3 port a path whose first segment could be a bucket name would hide that bucket.
+  if (metricsPort === undefined && !metricsPath.startsWith("/_")) {
+    throw new ConfigError("metrics-path", `must start with /_ on the main port (or use --metrics-port), got "${metricsPath}"`);
+  }
+  return { metricsPort, metricsPath, shutdownTimeoutMs: duration("shutdown-timeout", raw("shutdown-timeout", flags, env)!) };
+}
+
 function duration(name: OptionName, value: string): number {
   const n = parseDuration(value);
   if (n === undefined) throw new ConfigError(name, `expected a duration such as 60s or 500ms, got "${value}"`);
@@ -159,9 +185,7 @@ export function resolveConfig(flags: Flags, env: Env): Config {
     throw new ConfigError("endpoint", "must not carry a query, fragment or user info");
   }
 
-  const portText = raw("port", flags, env)!;
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError("port", `expected 0-65535, got "${portText}"`);
+  const port = portNumber("port", raw("port", flags, env)!);
 
   const logLevelText = raw("log-level", flags, env)!;
   const logLevel = parseLogLevel(logLevelText);
@@ -202,5 +226,6 @@ export function resolveConfig(flags: Flags, env: Env): Config {
       maxInflight: count("max-inflight", flags, env, 1),
     },
     auth: resolveAuth(flags, env, region),
+    ops: opsConfig(flags, env),
   };
 }

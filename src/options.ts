@@ -44,6 +44,10 @@ export const OPTIONS = [
   { flag: "retries", env: ["RETRIES"], type: "string", default: "3", description: "Attempts for idempotent backend requests (connection errors, timeouts, 500, 503), the first included" },
   { flag: "max-upstream", env: ["MAX_UPSTREAM"], type: "string", default: "256", description: "Most backend requests in flight at once; more wait their turn" },
   { flag: "max-inflight", env: ["MAX_INFLIGHT"], type: "string", default: "4096", description: "Most client requests in progress at once; more get 503 SlowDown" },
+  { flag: "config", alias: "c", env: ["S3PROXY_CONFIG"], type: "string", description: "TOML file setting any of these options by flag name (precedence: flag > env > file > default)" },
+  { flag: "metrics-port", env: ["METRICS_PORT"], type: "string", description: "Serve metrics, health and status on this port instead of the main one" },
+  { flag: "metrics-path", env: ["METRICS_PATH"], type: "string", default: "/_s3proxy/metrics", description: "Path of the Prometheus metrics (on the main port it must start with /_, which no bucket name can)" },
+  { flag: "shutdown-timeout", env: ["SHUTDOWN_TIMEOUT"], type: "string", default: "30s", description: "On SIGTERM/SIGINT, how long in-flight requests may take to finish" },
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionName = (typeof OPTIONS)[number]["flag"];

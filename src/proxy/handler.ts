@@ -10,6 +10,8 @@ import type { ReadGrants } from "../auth/read-grants.ts";
 import { cachePolicy } from "../cache/policy.ts";
 import type { CacheResult, ReadThroughCache } from "../cache/read-through.ts";
 import type { Logger } from "../log.ts";
+import type { AccessLog } from "../ops/access-log.ts";
+import type { ProxyMetrics } from "../ops/metrics.ts";
 import { renderError, S3Error } from "../s3/errors.ts";
 import { bodyMatchesEtag } from "../s3/etag.ts";
 import { parseOperation, type ParseOptions, type S3Operation } from "../s3/operation.ts";
@@ -32,16 +34,20 @@ export interface ProxyContext {
   cache?: ReadThroughCache;
   /** Web-identity mode with a cache: which identities the backend let read what. */
   grants?: ReadGrants;
+  accessLog?: AccessLog;
+  metrics?: ProxyMetrics;
 }
 
 /** What the access log records about one request; filled in as the request moves along. */
 export interface RequestRecord {
   requestId: string;
   op?: S3Operation;
-  /** Who the request was authenticated as. */
-  principal?: string;
   upstreamMs?: number;
   cache?: CacheResult | "BYPASS";
+  /** The authenticated client: its access key id, web identity or `anonymous` (never a secret). */
+  identity?: { accessKeyId: string };
+  /** The S3 error code the proxy answered with, if it produced the error itself. */
+  error?: string;
 }
 
 export type Handler = (req: Request) => Promise<Response>;
@@ -59,16 +65,20 @@ export function createHandler(ctx: ProxyContext): Handler {
       const op = parseOperation(req.method, url, req.headers, ctx.parse);
       record.op = op;
       const auth = await ctx.authenticate(op, req);
-      record.principal = auth.identity.principal;
+      record.identity = { accessKeyId: auth.identity.principal };
       res = await actingAs(auth.credentials, () => serve(ctx, op, req, auth, record));
     } catch (err) {
-      if (!(err instanceof Error && err.name === "S3Error")) ctx.log.error(`request ${record.requestId} failed:`, err);
+      // A client that went away mid-request is no server error worth a log line.
+      if (!(err instanceof S3Error) && !req.signal.aborted) ctx.log.error(`request ${record.requestId} failed:`, err);
+      record.error = err instanceof S3Error ? err.code : "InternalError";
       res = renderError(err, { requestId: record.requestId, resource: url.pathname, method: req.method });
     } finally {
       inflight--;
     }
     if (!res.headers.has("x-amz-request-id")) res.headers.set("x-amz-request-id", record.requestId);
-    logAccess(ctx.log, req.method, url, res, record, performance.now() - started);
+    const ms = performance.now() - started;
+    ctx.accessLog?.(req.method, url, res, record, ms);
+    ctx.metrics?.requestFinished(record, res, ms);
     return res;
   };
 }
@@ -124,26 +134,4 @@ function invalidation(op: S3Operation): "key" | "bucket" | undefined {
     default:
       return undefined;
   }
-}
-
-function logAccess(log: Logger, method: string, url: URL, res: Response, record: RequestRecord, ms: number): void {
-  if (log.level < 3) return;
-  log.info({
-    message: `${method} ${url.pathname} ${res.status}`,
-    requestId: record.requestId,
-    principal: record.principal,
-    op: record.op?.kind,
-    bucket: record.op?.bucket,
-    key: record.op?.key,
-    range: record.op?.headers.get("range") ?? undefined,
-    status: res.status,
-    bytes: Number(res.headers.get("content-length") ?? 0),
-    cache: record.cache,
-    ms: round(ms),
-    upstreamMs: record.upstreamMs === undefined ? undefined : round(record.upstreamMs),
-  });
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }

@@ -106,6 +106,22 @@ export class AwsChunkedDecoder {
 export type ChunkObserver = (event: ChunkEvent) => void | Promise<void>;
 
 /**
+ * Hold the decoded bytes to `x-amz-decoded-content-length`, which frames the backend request:
+ * a mismatch is the client's error (400), not a failed upstream request.
+ */
+export function decodedLengthCheck(declared: number): ChunkObserver {
+  let seen = 0;
+  return (event) => {
+    if (event.type === "data" && (seen += event.bytes.length) > declared) {
+      throw new S3Error("InvalidRequest", "The aws-chunked body holds more bytes than x-amz-decoded-content-length declares.");
+    }
+    if (event.type === "end" && seen < declared) {
+      throw new S3Error("IncompleteBody", "You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header.");
+    }
+  };
+}
+
+/**
  * Decode an aws-chunked body stream into the plain object bytes. A malformed or truncated
  * body, or an observer that throws, errors the stream, which aborts the upstream request so
  * the backend never stores a partial object. The last piece of data is held back until the

@@ -129,6 +129,7 @@ export class UpstreamClient {
       const last = attempt >= attempts;
       try {
         const res = await this.attempt(req);
+        this.breaker.success();
         if (res.status >= 500) this.errors.status5xx++;
         if (!last && isRetryableStatus(res.status)) {
           await res.body?.cancel();
@@ -136,7 +137,13 @@ export class UpstreamClient {
           return res;
         }
       } catch (err) {
-        if (last || !(err instanceof S3Error)) throw err;
+        if (!(err instanceof S3Error)) throw err;
+        // One failed request (all its attempts) is one strike; a failed half-open probe re-opens at once.
+        if (err.status < 500) throw err; // the client's own fault (e.g. a malformed body): no strike
+        if (last || this.breaker.state === "half-open") {
+          this.breaker.failure();
+          throw err;
+        }
       }
       this.errors.retries++;
       await this.sleep(backoffMs(this.retry, attempt));
@@ -176,19 +183,17 @@ export class UpstreamClient {
       } as RequestInit);
     } catch (err) {
       release();
-      if (req.signal?.aborted) throw new S3Error("IncompleteBody", "The client went away before the request completed");
+      // The caller gave up (client gone, or its own deadline): never retried.
+      if (req.signal?.aborted) throw req.signal.reason ?? err;
       if (timedOut) {
         this.errors.timeout++;
-        this.breaker.failure();
         throw new S3Error("GatewayTimeout", `The backend did not answer within ${this.timeouts.firstByteMs} ms`);
       }
       if (err instanceof S3Error) throw err;
       this.errors.connect++;
-      this.breaker.failure();
       throw new S3Error("BadGateway", `The backend could not be reached: ${describe(err)}`);
     }
     clearTimeout(timer);
-    this.breaker.success();
     if (res.body === null) {
       release();
       return res;

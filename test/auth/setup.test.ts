@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { createConsola, type LogObject } from "consola";
 import { setupClientAuth, type BackendCredentials } from "../../src/auth/setup.ts";
 import { ConfigError, resolveConfig, type Env, type Flags } from "../../src/config.ts";
-import { tempFile } from "../support/cli-clients.ts";
+import { tempFile } from "../support/credentialed-clients.ts";
 
 const WITH_BACKEND: BackendCredentials = { provider: async () => ({ accessKeyId: "B", secretAccessKey: "b" }), source: "environment" };
 const WITHOUT_BACKEND: BackendCredentials = { provider: async () => undefined, source: "none" };

@@ -20,7 +20,7 @@ import { sha256Hex } from "../../src/auth/canonical.ts";
 import { deriveSigningKey } from "../../src/auth/signing-key.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { frame, signChunks } from "../support/chunked-body.ts";
-import { awsCli, boto3Roundtrip, curl, s3cmd, tempFile } from "../support/cli-clients.ts";
+import { awsCli, boto3Roundtrip, curl, s3cmd, tempFile } from "../support/credentialed-clients.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
 import { parquetBytes, polarsSumOfSquares } from "../support/polars.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";

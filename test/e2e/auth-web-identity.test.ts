@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { sha256Hex } from "../../src/auth/canonical.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
-import { awsCli, boto3Roundtrip, curl, s3cmd, tempFile } from "../support/cli-clients.ts";
+import { awsCli, boto3Roundtrip, curl, s3cmd, tempFile } from "../support/credentialed-clients.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
 import { parquetBytes, polarsSumOfSquares } from "../support/polars.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";

@@ -1,71 +1,35 @@
-/**
- * Real command-line clients (Debian awscli, boto3, s3cmd, curl) run against an endpoint.
- * Always Bun.spawn and await: a synchronous spawn would block the in-process servers.
- */
-import { mkdtempSync, writeFileSync } from "node:fs";
+/** Python-based clients (Debian's awscli and boto3), spawned with a clean environment. */
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Backend } from "./backend.ts";
 
-export interface ClientCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
+/** Debian's awscli: a pyenv shim named `aws` may come first on PATH. */
+export const AWS_CLI = "/usr/bin/aws";
+export const PYTHON = "/usr/bin/python3";
+
+/** Environment for a Python client: the backend's keys, a throw-away HOME, no metadata probes. */
+export function pythonClientEnv(backend: Pick<Backend, "accessKeyId" | "secretAccessKey" | "region">): Record<string, string> {
+  return {
+    PATH: "/usr/bin:/bin",
+    HOME: mkdtempSync(join(tmpdir(), "client-home-")),
+    AWS_ACCESS_KEY_ID: backend.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: backend.secretAccessKey,
+    AWS_DEFAULT_REGION: backend.region,
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_PAGER: "",
+  };
 }
 
-export interface RunResult {
+export interface Run {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-async function run(cmd: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
-  const proc = Bun.spawn(cmd, { env: { ...process.env, AWS_EC2_METADATA_DISABLED: "true", ...env }, stdout: "pipe", stderr: "pipe" });
+/** Spawn and await (never spawnSync: the servers it talks to live in this process). */
+export async function run(cmd: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
+  const proc = Bun.spawn(cmd, { env, stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
-}
-
-function awsEnv(c: ClientCredentials) {
-  return { AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_SESSION_TOKEN: c.sessionToken, AWS_DEFAULT_REGION: "us-east-1", AWS_MAX_ATTEMPTS: "1" };
-}
-
-export function awsCli(endpoint: string, c: ClientCredentials, ...args: string[]): Promise<RunResult> {
-  return run(["/usr/bin/aws", "--endpoint-url", endpoint, ...args], awsEnv(c));
-}
-
-export function boto3Roundtrip(endpoint: string, c: ClientCredentials, bucket: string, key: string, file: string): Promise<RunResult> {
-  return run(["/usr/bin/python3", join(import.meta.dir, "boto3_roundtrip.py"), endpoint, bucket, key, file], awsEnv(c));
-}
-
-export function curl(url: string, out: string): Promise<RunResult> {
-  return run(["curl", "-sS", "-o", out, "-w", "%{http_code}", url]);
-}
-
-/** s3cmd with a throw-away config file (path-style, plain http, SigV4). */
-export function s3cmd(endpoint: string, c: ClientCredentials, ...args: string[]): Promise<RunResult> {
-  const host = new URL(endpoint).host;
-  const config = join(mkdtempSync(join(tmpdir(), "s3cmd-")), "s3cfg");
-  writeFileSync(
-    config,
-    [
-      "[default]",
-      `access_key = ${c.accessKeyId}`,
-      `secret_key = ${c.secretAccessKey}`,
-      `access_token = ${c.sessionToken ?? ""}`,
-      `host_base = ${host}`,
-      `host_bucket = ${host}`,
-      "use_https = False",
-      "signature_v2 = False",
-      "bucket_location = us-east-1",
-      "check_ssl_certificate = False",
-      "",
-    ].join("\n"),
-  );
-  return run(["s3cmd", "-c", config, "--no-progress", ...args]);
-}
-
-/** A temporary file of the given bytes; returns its path. */
-export function tempFile(bytes: Uint8Array, name = "data.bin"): string {
-  const path = join(mkdtempSync(join(tmpdir(), "s3proxy-")), name);
-  writeFileSync(path, bytes);
-  return path;
 }

@@ -1,6 +1,6 @@
 /** nodejs-polars (Rust object_store) reading Parquet through an S3 endpoint. */
 import pl from "nodejs-polars";
-import type { ClientCredentials } from "./cli-clients.ts";
+import type { ClientCredentials } from "./credentialed-clients.ts";
 
 /** A small Parquet file: ids 0..rows-1 and their squares. */
 export function parquetBytes(rows: number): Uint8Array {

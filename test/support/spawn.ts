@@ -10,7 +10,7 @@ export interface SpawnedProxy {
   stop(): Promise<void>;
 }
 
-/** Start `bun src/main.ts` on a free loopback port and wait for its "listening on" line. */
+/** Start `bun src/main.ts` on a free loopback port and wait for its "listening on" line (logged at info). */
 export async function spawnProxy(args: string[], env: Record<string, string>): Promise<SpawnedProxy> {
   const proc = Bun.spawn([process.execPath, MAIN, "--host", "127.0.0.1", "--port", "0", ...args], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", AWS_EC2_METADATA_DISABLED: "true", ...env },
