@@ -209,3 +209,18 @@ describe("modes", () => {
     expect(await verdict(new Request(`${BASE}/bucket/key`), auth)).toBe("AccessDenied");
   });
 });
+
+describe("what a signature mismatch reveals", () => {
+  test("the debug log gets the expected canonical request and string to sign, never the secret, the signature or a session token", async () => {
+    const lines: string[] = [];
+    const auth = createAuthenticator({ mode: "sigv4", regions: ["us-east-1"], lookupKey: async (id) => KEYS.get(id), now: () => NOW.getTime(), debug: (m) => lines.push(m) });
+    const s = await sign({ url: `${BASE}/bucket/k?X-Amz-Security-Token=tok-in-query`, key: { ...KEY, secretAccessKey: "wrong", sessionToken: "session-token-value" }, date: NOW });
+    expect(await verdict(toRequest(s), auth)).toBe("SignatureDoesNotMatch");
+    const text = lines.join("\n");
+    expect(text).toContain("canonical request:\nGET\n/bucket/k\n");
+    expect(text).toContain("x-amz-security-token:<redacted>");
+    expect(text).toContain("X-Amz-Security-Token=<redacted>");
+    const signature = /Signature=([0-9a-f]{64})/.exec(s.headers.authorization!)![1]!;
+    for (const secret of [KEY.secretAccessKey, "session-token-value", "tok-in-query", signature]) expect(text).not.toContain(secret);
+  });
+});
