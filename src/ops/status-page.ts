@@ -11,6 +11,7 @@ export const STATUS_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>s3proxy status</title>
+<link rel="icon" href="data:,"><!-- no favicon request: it would go down the S3 pipeline and be counted -->
 <style>
   :root { --bg: #0f1419; --card: #1a2129; --fg: #e6e9ed; --muted: #8a96a3; --accent: #4fb3ff; --good: #5ad17a; --warn: #f0b450; }
   * { box-sizing: border-box; }

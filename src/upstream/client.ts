@@ -157,10 +157,17 @@ export class UpstreamClient {
     const onClientAbort = () => abort.abort(req.signal!.reason);
     req.signal?.addEventListener("abort", onClientAbort, { once: true });
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, this.timeouts.firstByteMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const armFirstByteTimer = () => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        abort.abort();
+      }, this.timeouts.firstByteMs);
+    };
+    // The backend answers an upload only once it has the whole body: for a streamed body the
+    // first-byte wait starts when the last byte has been handed over, however long that took.
+    const body = req.body instanceof ReadableStream ? onceDrained(req.body, armFirstByteTimer) : req.body;
+    if (!(req.body instanceof ReadableStream)) armFirstByteTimer();
     let released = false;
     const release = () => {
       if (released) return;
@@ -174,7 +181,7 @@ export class UpstreamClient {
       res = await this.fetchFn(signed.url, {
         method: req.method,
         headers: signed.headers,
-        body: req.body ?? undefined,
+        body: body ?? undefined,
         signal: abort.signal,
         redirect: "manual",
         // Bytes must reach the client exactly as stored, whatever their Content-Encoding.
@@ -261,6 +268,25 @@ export class UpstreamClient {
     const qs = buildQueryString(req.query);
     return { url: `${this.opts.endpoint.protocol}//${this.opts.endpoint.host}${path}${qs ? "?" + qs : ""}`, headers: signed };
   }
+}
+
+/** The same stream, calling `drained` once its last chunk has been read. */
+function onceDrained(body: ReadableStream<Uint8Array>, drained: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (done) {
+        drained();
+        controller.close();
+      } else {
+        controller.enqueue(value);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }
 
 /** Methods whose repetition has no further effect; retried when their body can be replayed. */

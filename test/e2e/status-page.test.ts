@@ -81,8 +81,11 @@ describe("status page in headless Chromium", () => {
 
     const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
     await page.goto(`${proxy.endpoint}/_s3proxy/status?interval=100`);
-    const first = await shown(page, 0);
-    expectMatches(first, await scrape(`${proxy.endpoint}/_s3proxy/metrics`));
+    const m0 = await scrape(`${proxy.endpoint}/_s3proxy/metrics`);
+    // The page refreshes on its own: wait for the redraw that has caught up with this scrape.
+    let first = await shown(page, 0);
+    while (Number(first.requests.replaceAll(",", "")) < metricValue(m0, "s3proxy_requests_total")) first = await shown(page, first.updates);
+    expectMatches(first, m0);
     expect(first.hitRatio).toBe("66.7 %"); // 4 hits of 6 lookups
     expect(first.bytesSaved).toBe("193.0 KiB"); // 3 × 64 KiB + 1000 bytes
     expect(first.top).toEqual([

@@ -12,7 +12,7 @@ export function sdkClient(endpoint: string, backend: Pick<Backend, "accessKeyId"
 }
 
 /** Deterministic pseudo-random bytes, so failures reproduce. */
-export function randomBytes(size: number, seed = 1): Uint8Array {
+export function randomBytes(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < size; i++) {

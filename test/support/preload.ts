@@ -2,11 +2,6 @@
  * Runs before every test file: a developer's own AWS settings must never reach the suites
  * (or the clients they spawn), and nothing may probe the EC2 metadata address.
  */
-import { setDefaultTimeout } from "bun:test";
-
-// Suites start real servers and spawn real clients (aws cli, python): 5 s is too short.
-setDefaultTimeout(60_000);
-
 for (const name of Object.keys(process.env)) {
   if (name.startsWith("AWS_") || name === "ENDPOINT" || name === "RUST_LOG") delete process.env[name];
 }
