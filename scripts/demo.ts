@@ -12,13 +12,14 @@ import S3rver from "s3rver";
 import { startProxy, type Proxy } from "../src/app.ts";
 import { resolveConfig } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
+import { UpstreamClient } from "../src/upstream/client.ts";
 
 const BUCKET = "demo";
 const KEY = "sales/2024.parquet";
 const ROWS = 2_000_000;
 const ROW_GROUP = 250_000;
 const CATEGORIES = ["books", "games", "garden", "music", "outdoor", "tools", "toys", "video"];
-/** s3rver accepts any key pair; the proxy signs backend requests with these. */
+/** s3rver accepts any key pair; the proxy signs backend requests with these and, in passthrough mode, checks clients sign with them too. */
 const KEYS = { id: "S3RVER", secret: "S3RVER" };
 
 const once = process.argv.includes("--once");
@@ -81,8 +82,10 @@ async function startDemoProxy(backendEndpoint: string): Promise<Proxy> {
 }
 
 async function upload(endpoint: string, path: string): Promise<void> {
-  // Through the proxy itself, so the upload is part of the demo too.
-  const res = await fetch(`${endpoint}/${BUCKET}/${KEY}`, { method: "PUT", body: Bun.file(path) });
+  // Through the proxy itself, so the upload is part of the demo too, signed like any client's.
+  const client = new UpstreamClient({ endpoint: new URL(endpoint), region: "us-east-1", credentials: async () => ({ accessKeyId: KEYS.id, secretAccessKey: KEYS.secret }) });
+  const body = await Bun.file(path).bytes();
+  const res = await client.send({ method: "PUT", bucket: BUCKET, key: KEY, query: [], headers: new Headers({ "content-length": String(body.length) }), body });
   if (!res.ok) throw new Error(`upload failed: ${res.status} ${await res.text()}`);
 }
 
@@ -90,7 +93,7 @@ function instructions(endpoint: string): string {
   const hostPort = new URL(endpoint).host;
   return `
 s3proxy is running at ${endpoint} in front of an embedded S3 backend (bucket "${BUCKET}", object "${KEY}").
-Any key pair works for now (the demo backend does not check them); ${KEYS.id}/${KEYS.secret} is used below.
+The proxy runs in passthrough mode: clients sign with the backend's own key, ${KEYS.id}/${KEYS.secret}, as below.
 
 DuckDB (httpfs):
   CREATE SECRET demo (TYPE s3, KEY_ID '${KEYS.id}', SECRET '${KEYS.secret}', ENDPOINT '${hostPort}', URL_STYLE 'path', USE_SSL false, REGION 'us-east-1');

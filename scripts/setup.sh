@@ -9,7 +9,7 @@ if ! command -v bun >/dev/null 2>&1; then
   npm install -g bun >/dev/null 2>&1
 fi
 
-DEBIAN_PACKAGES=(awscli python3-boto3 s3cmd chromium openssl)
+DEBIAN_PACKAGES=(awscli python3-boto3 s3cmd chromium openssl curl)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,9 +1,13 @@
 /** Assemble a running proxy from a resolved configuration: credentials, upstream client, handler, server. */
 import type { Server } from "bun";
+import type { AuthMode } from "./auth/authenticate.ts";
+import { onBehalfOfRequest } from "./auth/acting-as.ts";
+import { ReadGrants } from "./auth/read-grants.ts";
+import { setupClientAuth } from "./auth/setup.ts";
 import { BlockCache } from "./cache/block-cache.ts";
 import { LruStore } from "./cache/lru.ts";
 import { MetaCache } from "./cache/meta-cache.ts";
-import { ReadThroughCache } from "./cache/read-through.ts";
+import { ReadThroughCache, type Upstream } from "./cache/read-through.ts";
 import { CacheStats } from "./cache/stats.ts";
 import type { CacheConfig, Config, Env } from "./config.ts";
 import type { Logger } from "./log.ts";
@@ -23,6 +27,7 @@ export interface Proxy {
   url: URL;
   handler: Handler;
   credentialSource: CredentialSource;
+  authMode: AuthMode;
   cache?: { store: LruStore; stats: CacheStats; reads: ReadThroughCache };
   metrics: ProxyMetrics;
   /** The --metrics-port server, when there is one. */
@@ -35,7 +40,7 @@ export interface Proxy {
 /** Metadata entries kept at most (a few hundred bytes each). */
 const MAX_META_ENTRIES = 100_000;
 
-function createCache(config: CacheConfig, upstream: UpstreamClient) {
+function createCache(config: CacheConfig, upstream: Upstream) {
   const store = new LruStore(config.sizeBytes);
   const stats = new CacheStats();
   const meta = new MetaCache({ ttlMs: config.metaTtlMs, negativeTtlMs: config.negativeTtlMs, maxEntries: MAX_META_ENTRIES });
@@ -58,7 +63,8 @@ const READINESS_TIMEOUT_MS = 2000;
 
 export async function startProxy(config: Config, env: Env, log: Logger): Promise<Proxy> {
   const { provider, source } = await resolveCredentialChain(env);
-  if (source === "none") log.warn("no backend credentials found: requests are forwarded unsigned (public buckets only)");
+  const auth = await setupClientAuth(config.auth, { provider, source }, config.host, log);
+  if (source === "none" && auth.mode !== "web-identity") log.warn("no backend credentials found: requests are forwarded unsigned (public buckets only)");
   const upstream = new UpstreamClient({
     endpoint: config.endpoint,
     region: config.region,
@@ -67,11 +73,15 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     retry: { ...DEFAULT_RETRY, attempts: config.limits.retries },
     maxConcurrent: config.limits.maxUpstream,
   });
-  const cache = config.cache.enabled ? createCache(config.cache, upstream) : undefined;
+  // Web identity: cache fills are signed as the identity whose request started them.
+  const perIdentity = auth.mode === "web-identity";
+  const cache = config.cache.enabled ? createCache(config.cache, perIdentity ? onBehalfOfRequest(upstream) : upstream) : undefined;
   const metrics = new ProxyMetrics({ cache, inFlight: () => server.pendingRequests });
   const handler = createHandler({
     cache: cache?.reads,
+    grants: cache && perIdentity ? new ReadGrants(config.cache.metaTtlMs) : undefined,
     upstream,
+    authenticate: auth.authenticate,
     parse: { domains: config.domains },
     maxInflight: config.limits.maxInflight,
     relay: { maxBufferedBody: MAX_BUFFERED_BODY, budget: new BufferBudget(BUFFER_BUDGET) },
@@ -94,10 +104,12 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     url: server.url,
     handler,
     credentialSource: source,
+    authMode: auth.mode,
     cache,
     metrics,
     opsServer,
     async stop() {
+      auth.close();
       await Promise.all(servers.map((s) => s.stop(true)));
     },
     async drain(timeoutMs) {

@@ -74,7 +74,7 @@ export async function main(argv: string[], env: Env): Promise<void> {
   const log = createLogger(config.logLevel, config.logFormat);
   try {
     const proxy = await startProxy(config, env, log);
-    log.info(`s3proxy ${VERSION} listening on ${proxy.url.href} → ${config.endpoint.href} (credentials: ${proxy.credentialSource})`);
+    log.info(`s3proxy ${VERSION} listening on ${proxy.url.href} → ${config.endpoint.href} (credentials: ${proxy.credentialSource}, client auth: ${proxy.authMode})`);
     if (proxy.opsServer) log.info(`metrics, health and status on ${proxy.opsServer.url.href}`);
     installGracefulShutdown({
       drain: (ms) => proxy.drain(ms),
@@ -84,7 +84,7 @@ export async function main(argv: string[], env: Env): Promise<void> {
       onSignal: (signal, listener) => process.on(signal, listener),
     });
   } catch (err) {
-    if (err instanceof CredentialsError) usageError(err.message);
+    if (err instanceof CredentialsError || err instanceof ConfigError) usageError(err.message);
     if (err instanceof Error && /EADDRINUSE|in use/i.test(err.message)) usageError(`--port: ${config.host}:${config.port} is already in use`);
     throw err;
   }

@@ -10,6 +10,7 @@ import { S3Error } from "../s3/errors.ts";
 import { PRESIGN_PARAMS, type S3Operation } from "../s3/operation.ts";
 import { readXmlBody } from "../s3/xml-body.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
+import type { Credentials } from "../upstream/credentials.ts";
 import { forwardedRequestHeaders, isAwsChunked } from "./request-headers.ts";
 
 /** Operations whose body is an XML document the backend parses. */
@@ -21,6 +22,8 @@ export interface ForwardInput {
   signal?: AbortSignal;
   /** Sees every aws-chunked framing event (signature and checksum verification). */
   observeChunks?: ChunkObserver;
+  /** Per-request backend credentials (web-identity); default: the proxy's own. */
+  credentials?: Credentials;
 }
 
 /** Presigned-URL parameters authenticate the client; the backend request is signed anew. */
@@ -47,7 +50,7 @@ export async function forward(upstream: UpstreamClient, input: ForwardInput): Pr
       body = XML_BODIES.has(op.kind) ? await readXmlBody(input.body, Number(length)) : input.body;
     }
   }
-  return upstream.send({ method: op.method, bucket: op.bucket, key: op.key, query: upstreamQuery(op), headers, body, signal: input.signal });
+  return upstream.send({ method: op.method, bucket: op.bucket, key: op.key, query: upstreamQuery(op), headers, body, signal: input.signal, credentials: input.credentials });
 }
 
 function observeAll(observers: Array<ChunkObserver | undefined>): ChunkObserver | undefined {

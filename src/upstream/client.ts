@@ -8,7 +8,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { S3Error } from "../s3/errors.ts";
 import { buildQueryString, encodePath, type QueryParam } from "../s3/uri.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
-import type { CredentialProvider } from "./credentials.ts";
+import type { CredentialProvider, Credentials } from "./credentials.ts";
 import { Limiter } from "./limiter.ts";
 import { backoffMs, DEFAULT_RETRY, isRetryableStatus, type RetryPolicy } from "./retry.ts";
 import { Sha256 } from "./sha256.ts";
@@ -22,6 +22,8 @@ export interface UpstreamRequest {
   headers: Headers;
   body?: ReadableStream<Uint8Array> | Uint8Array | null;
   signal?: AbortSignal;
+  /** Sign with these instead of the client's provider (per-identity credentials). */
+  credentials?: Credentials;
 }
 
 export interface UpstreamTimeouts {
@@ -73,18 +75,10 @@ export class UpstreamClient {
   readonly errors: UpstreamErrorCounts = { connect: 0, timeout: 0, idle: 0, status5xx: 0, circuitOpen: 0, retries: 0 };
 
   constructor(private readonly opts: UpstreamOptions) {
-    this.signer = new SignatureV4({
-      service: "s3",
-      region: opts.region,
-      sha256: Sha256,
-      // The path handed to the signer is already S3-encoded; S3 never double-encodes.
-      uriEscapePath: false,
-      applyChecksum: false,
-      credentials: async () => {
-        const c = await opts.credentials();
-        if (!c) throw new Error("no credentials");
-        return c;
-      },
+    this.signer = this.signerFor(async () => {
+      const c = await opts.credentials();
+      if (!c) throw new Error("no credentials");
+      return c;
     });
     this.basePath = opts.endpoint.pathname.replace(/\/+$/, "");
     this.fetchFn = opts.fetch ?? fetch;
@@ -93,6 +87,18 @@ export class UpstreamClient {
     this.sleep = opts.sleep ?? ((ms) => Bun.sleep(ms));
     this.limiter = new Limiter(opts.maxConcurrent ?? 256);
     this.breaker = new CircuitBreaker(opts.breaker?.threshold ?? 5, opts.breaker?.cooldownMs ?? 2_000);
+  }
+
+  private signerFor(credentials: Credentials | (() => Promise<Credentials>)): SignatureV4 {
+    return new SignatureV4({
+      service: "s3",
+      region: this.opts.region,
+      sha256: Sha256,
+      // The path handed to the signer is already S3-encoded; S3 never double-encodes.
+      uriEscapePath: false,
+      applyChecksum: false,
+      credentials,
+    });
   }
 
   get endpoint(): URL {
@@ -248,10 +254,11 @@ export class UpstreamClient {
     if (!headers["x-amz-content-sha256"]) {
       headers["x-amz-content-sha256"] = req.body == null ? EMPTY_SHA256 : "UNSIGNED-PAYLOAD";
     }
-    const credentials = await this.opts.credentials();
+    const credentials = req.credentials ?? (await this.opts.credentials());
+    const signer = req.credentials ? this.signerFor(req.credentials) : this.signer;
     const signed = credentials
       ? (
-          await this.signer.sign(
+          await signer.sign(
             { method: req.method, protocol: this.opts.endpoint.protocol, hostname: this.opts.endpoint.hostname, port: portOf(this.opts.endpoint), path, query: queryObject(req.query), headers },
             { unsignableHeaders: UNSIGNABLE },
           )

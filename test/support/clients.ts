@@ -2,12 +2,12 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Backend } from "./backend.ts";
 
-export function sdkClient(endpoint: string, backend: Pick<Backend, "accessKeyId" | "secretAccessKey" | "region">): S3Client {
+export function sdkClient(endpoint: string, backend: Pick<Backend, "accessKeyId" | "secretAccessKey" | "region"> & { sessionToken?: string }): S3Client {
   return new S3Client({
     endpoint,
     region: backend.region,
     forcePathStyle: true,
-    credentials: { accessKeyId: backend.accessKeyId, secretAccessKey: backend.secretAccessKey },
+    credentials: { accessKeyId: backend.accessKeyId, secretAccessKey: backend.secretAccessKey, sessionToken: backend.sessionToken },
   });
 }
 

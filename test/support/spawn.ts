@@ -12,9 +12,17 @@ export interface SpawnedProxy {
   stop(): Promise<void>;
 }
 
+/**
+ * Suites that are not about client authentication send raw, unsigned requests: a spawned
+ * proxy gets `--auth none` unless the arguments choose an auth setting themselves.
+ */
+export function noAuthUnlessAsked(args: readonly string[]): string[] {
+  return args.some((a) => /^--(auth|client-keys)/.test(a)) ? [] : ["--auth", "none"];
+}
+
 /** Start `bun src/main.ts` on a free loopback port and wait for its "listening on" line (logged at info). */
 export async function spawnProxy(args: string[], env: Record<string, string>): Promise<SpawnedProxy> {
-  const proc = Bun.spawn([process.execPath, MAIN, "--host", "127.0.0.1", "--port", "0", ...args], {
+  const proc = Bun.spawn([process.execPath, MAIN, "--host", "127.0.0.1", "--port", "0", ...noAuthUnlessAsked(args), ...args], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", AWS_EC2_METADATA_DISABLED: "true", NO_COLOR: "1", ...env },
     stdin: "ignore",
     stdout: "pipe",

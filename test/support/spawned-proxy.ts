@@ -4,6 +4,7 @@
  */
 import type { Subprocess } from "bun";
 import type { Backend } from "./backend.ts";
+import { noAuthUnlessAsked } from "./spawn.ts";
 
 export interface SpawnedProxy {
   proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -15,7 +16,7 @@ export interface SpawnedProxy {
 }
 
 export async function spawnProxy(backend: Pick<Backend, "endpoint" | "accessKeyId" | "secretAccessKey" | "region">, args: string[] = []): Promise<SpawnedProxy> {
-  const proc = Bun.spawn(["bun", "src/main.ts", "--endpoint", backend.endpoint, "--host", "127.0.0.1", "--port", "0", "--region", backend.region, ...args], {
+  const proc = Bun.spawn(["bun", "src/main.ts", "--endpoint", backend.endpoint, "--host", "127.0.0.1", "--port", "0", "--region", backend.region, ...noAuthUnlessAsked(args), ...args], {
     env: { PATH: process.env.PATH, AWS_ACCESS_KEY_ID: backend.accessKeyId, AWS_SECRET_ACCESS_KEY: backend.secretAccessKey, AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
     stdin: "ignore",
     stdout: "pipe",
