@@ -50,7 +50,11 @@ export interface ParseOptions {
 /** Subresources that make a request something other than a plain object/bucket read or write. */
 const OBJECT_SUBRESOURCES = new Set(["acl", "tagging", "legal-hold", "retention", "torrent", "restore", "select", "attributes"]);
 
+/** The methods S3 answers (OPTIONS is CORS preflight); anything else is 405 here. */
+const METHODS = new Set(["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"]);
+
 export function parseOperation(method: string, url: URL, headers: Headers, opts: ParseOptions): S3Operation {
+  if (!METHODS.has(method)) throw new S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.", { Method: method });
   const query = parseQuery(url.search);
   const host = (headers.get("host") ?? url.host).toLowerCase();
   const rawPath = url.pathname;
@@ -91,6 +95,8 @@ export function parseQuery(search: string): QueryParam[] {
     const name = decodeComponent(eq === -1 ? part : part.slice(0, eq), true);
     const value = eq === -1 ? "" : decodeComponent(part.slice(eq + 1), true);
     if (name === undefined || value === undefined) throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
+    // CR, LF or NUL in a parameter can only be header injection (response-* overrides) or garbage.
+    if (/[\r\n\0]/.test(name + value)) throw new S3Error("InvalidArgument", "Query parameters must not contain control characters.");
     out.push([name, value]);
   }
   return out;
@@ -123,13 +129,11 @@ function isPlausibleBucket(bucket: string): boolean {
  * and the backend (Bun's fetch included) normalises them away, so the backend would see a
  * different key from the one authorised and cached. Reject them instead of guessing.
  */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
 function checkKey(key: string): void {
   if (key.length > 1024 * 4) throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
-  for (const segment of key.split("/")) {
-    if (segment === "." || segment === "..") {
-      throw new S3Error("InvalidRequest", "Keys with '.' or '..' path segments are not supported by this proxy.");
-    }
-  }
+  if (DOT_SEGMENT.test(key)) throw new S3Error("InvalidRequest", "Keys with '.' or '..' path segments are not supported by this proxy.");
 }
 
 function classify(method: string, bucket: string | undefined, key: string | undefined, query: QueryParam[], headers: Headers): OperationKind {
@@ -172,10 +176,18 @@ function classify(method: string, bucket: string | undefined, key: string | unde
   }
 }
 
+/**
+ * Query parameters that authenticate a presigned URL, SigV4 and the legacy SigV2 form
+ * (boto3 < 1.28 and s3cmd presign with SigV2 by default). They ride along on any operation.
+ */
+export const PRESIGN_PARAMS: ReadonlySet<string> = new Set([
+  "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
+  "AWSAccessKeyId", "Signature", "Expires", "x-amz-security-token",
+]);
+
 /** Parameters of a plain ListObjects (V1) request; anything else on a bucket GET is a subresource. */
 const LIST_PARAMS = new Set([
   "prefix", "delimiter", "marker", "max-keys", "encoding-type", "fetch-owner", "start-after",
   "continuation-token", "x-id", "list-type", "expected-bucket-owner", "optional-object-attributes",
-  // Presigned URL parameters ride along on any operation.
-  "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
+  ...PRESIGN_PARAMS,
 ]);

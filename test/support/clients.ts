@@ -2,17 +2,17 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Backend } from "./backend.ts";
 
-export function sdkClient(endpoint: string, backend: Pick<Backend, "accessKeyId" | "secretAccessKey" | "region">): S3Client {
+export function sdkClient(endpoint: string, backend: Pick<Backend, "accessKeyId" | "secretAccessKey" | "region"> & { sessionToken?: string }): S3Client {
   return new S3Client({
     endpoint,
     region: backend.region,
     forcePathStyle: true,
-    credentials: { accessKeyId: backend.accessKeyId, secretAccessKey: backend.secretAccessKey },
+    credentials: { accessKeyId: backend.accessKeyId, secretAccessKey: backend.secretAccessKey, sessionToken: backend.sessionToken },
   });
 }
 
 /** Deterministic pseudo-random bytes, so failures reproduce. */
-export function randomBytes(size: number, seed = 1): Uint8Array {
+export function randomBytes(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < size; i++) {
