@@ -23,7 +23,7 @@ export const FULL: BenchConfig = {
   reps: 3,
   blockSize: MiB,
   install: true,
-  hit: { sizes: [4 * KiB, 64 * KiB, MiB], connections: [32, 256], durationSec: 5, warmupSec: 1 },
+  hit: { sizes: [4 * KiB, 64 * KiB, MiB], connections: [32, 256], durationSec: 4, warmupSec: 1 },
   miss: { requests: 150, rangeSize: 64 * KiB },
   query: { dataset: { files: 10, rowsPerFile: 400_000, rowGroupSize: 100_000 }, delayMs: 20 },
   coalesce: { clients: 100, rangeSize: 8 * MiB, delayMs: 20 },

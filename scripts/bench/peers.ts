@@ -50,10 +50,19 @@ export async function startRelay(target: string, delayMs: number, bandwidth?: st
   };
 }
 
-/** Ours as a separate process; `flags` are s3proxy flags (e.g. ["--block-size", "1MiB"]). */
+/** Client keys of ours when a scenario asks for authentication (`authFlags`). */
+export const BENCH_CLIENT = { accessKeyId: "BENCHCLIENT", secretAccessKey: "bench-client-secret", region: "us-east-1" };
+export const AUTH_FLAGS = ["--auth", "sigv4", "--client-keys-inline", `${BENCH_CLIENT.accessKeyId}:${BENCH_CLIENT.secretAccessKey}`];
+
+/**
+ * Ours as a separate process; `flags` are s3proxy flags (e.g. ["--block-size", "1MiB"]).
+ * Client authentication is off (`--auth none`, the figure compared with nginx, which checks
+ * nothing) unless the flags name it (AUTH_FLAGS).
+ */
 export async function startOurs(upstream: string, backend: Pick<Backend, "accessKeyId" | "secretAccessKey">, flags: string[] = [], name = "ours"): Promise<Peer> {
   const port = freePort();
-  const cmd = ["bun", join(ROOT, "src", "main.ts"), "--endpoint", upstream, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...flags];
+  const auth = flags.includes("--auth") ? [] : ["--auth", "none"];
+  const cmd = ["bun", join(ROOT, "src", "main.ts"), "--endpoint", upstream, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...auth, ...flags];
   let stopping = false;
   const proc = Bun.spawn(cmd, {
     cwd: ROOT,
