@@ -2,22 +2,27 @@
  * Profile ours' cache-hit path: wrk hammers one cached range while ours runs under
  * `bun --cpu-prof`; prints where the markdown profile landed and its top functions.
  *
- *   bun scripts/bench/profile.ts [rangeBytes=65536] [seconds=10] [connections=32]
+ *   bun scripts/bench/profile.ts [rangeBytes=65536] [seconds=10] [connections=32] [auth]
+ *
+ * With `auth`, ours runs with `--auth sigv4` and wrk sends a header-signed request.
  */
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { objectBytes, putObject } from "./config.ts";
-import { startBackend } from "./peers.ts";
+import { signedGetHeaders } from "./client-signing.ts";
+import { AUTH_FLAGS, startBackend } from "./peers.ts";
 import { cleanEnv, freePort, stopProcess, waitForHttp } from "./processes.ts";
 import { runWrk } from "./wrk.ts";
 
-const [size = 65536, seconds = 10, connections = 32] = process.argv.slice(2).map(Number);
+const args = process.argv.slice(2);
+const auth = args.includes("auth");
+const [size = 65536, seconds = 10, connections = 32] = args.filter((a) => a !== "auth").map(Number);
 const dir = mkdtempSync(join(tmpdir(), "s3proxy-profile-"));
 const backend = await startBackend();
 await putObject(backend, "profile/object.bin", objectBytes(8 * size));
 const port = freePort();
-const proc = Bun.spawn(["bun", "--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${dir}`, join(import.meta.dir, "profiled-main.ts"), "--endpoint", backend.endpoint, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn"], {
+const proc = Bun.spawn(["bun", "--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${dir}`, join(import.meta.dir, "profiled-main.ts"), "--endpoint", backend.endpoint, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...(auth ? AUTH_FLAGS : ["--auth", "none"])], {
   cwd: join(import.meta.dir, "..", ".."),
   stdout: "inherit",
   stderr: "inherit",
@@ -26,7 +31,8 @@ const proc = Bun.spawn(["bun", "--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${
 try {
   const url = `http://127.0.0.1:${port}/${backend.bucket}/profile/object.bin`;
   await waitForHttp(url);
-  const headers = { range: `bytes=0-${size - 1}` };
+  const range = `bytes=0-${size - 1}`;
+  const headers = auth ? await signedGetHeaders(url, range) : { range };
   for (let i = 0; i < 2; i++) await (await fetch(url, { headers })).arrayBuffer();
   const r = await runWrk({ url, connections, durationSec: seconds!, headers });
   console.log(`wrk: ${r.requestsPerSec.toFixed(0)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, errors ${r.errors}`);

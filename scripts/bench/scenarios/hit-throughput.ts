@@ -2,11 +2,10 @@
  * Cache-hit throughput: wrk hammers one range that every server answers from memory
  * (ours and nginx warmed first), at each range size and connection count.
  */
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Sha256 } from "../../../src/upstream/sha256.ts";
+import { signedGetHeaders } from "../client-signing.ts";
 import { objectBytes, putObject, type BenchContext } from "../config.ts";
 import { startNginx } from "../nginx.ts";
-import { AUTH_FLAGS, BENCH_CLIENT, startOurs, startRaw, stopAll, type Peer } from "../peers.ts";
+import { AUTH_FLAGS, startOurs, startRaw, stopAll, type Peer } from "../peers.ts";
 import { atLeast, formatBytes, formatSummary, ratio, summarize, type Summary } from "../stats.ts";
 import type { ScenarioResult, Target } from "../types.ts";
 import { runWrk, type WrkResult } from "../wrk.ts";
@@ -15,26 +14,12 @@ const KEY = "hit/object.bin";
 const AUTH_ON = "ours, auth on";
 
 /**
- * Headers for one request to a peer. Ours with authentication gets a header-signed SigV4
- * GET (host, range, x-amz-date, x-amz-content-sha256 signed; fresh before each wrk run, well
- * inside the 15-minute clock skew S3 allows), verified by ours on every request. A presigned
- * URL would not do: its query parameters make ours bypass the cache.
+ * Headers for one request to a peer: ours with authentication gets a header-signed SigV4 GET,
+ * verified on every request. A presigned URL would not do: its query parameters make ours
+ * bypass the cache.
  */
-async function headersFor(peer: Peer, url: string, range: string): Promise<Record<string, string>> {
-  if (peer.name !== AUTH_ON) return { range };
-  const u = new URL(url);
-  const signer = new SignatureV4({ service: "s3", region: BENCH_CLIENT.region, credentials: BENCH_CLIENT, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
-  const signed = await signer.sign({
-    method: "GET",
-    protocol: "http:",
-    hostname: u.hostname,
-    port: Number(u.port),
-    path: u.pathname,
-    headers: { host: u.host, range, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
-  });
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(signed.headers)) if (name !== "host") headers[name] = String(value);
-  return headers;
+function headersFor(peer: Peer, url: string, range: string): Promise<Record<string, string>> | Record<string, string> {
+  return peer.name === AUTH_ON ? signedGetHeaders(url, range) : { range };
 }
 
 export async function hitThroughput(ctx: BenchContext): Promise<ScenarioResult> {
