@@ -1,10 +1,13 @@
 /** Assemble a running proxy from a resolved configuration: credentials, upstream client, handler, server. */
 import type { Server } from "bun";
 import { BlockCache } from "./cache/block-cache.ts";
+import { DiskTier } from "./cache/disk-tier.ts";
 import { LruStore } from "./cache/lru.ts";
 import { MetaCache } from "./cache/meta-cache.ts";
 import { ReadThroughCache } from "./cache/read-through.ts";
+import { RedisTier } from "./cache/redis-tier.ts";
 import { CacheStats } from "./cache/stats.ts";
+import type { CacheTier } from "./cache/tier.ts";
 import type { CacheConfig, Config, Env } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createHandler, type Handler } from "./proxy/handler.ts";
@@ -18,24 +21,45 @@ export interface Proxy {
   url: URL;
   handler: Handler;
   credentialSource: CredentialSource;
-  cache?: { store: LruStore; stats: CacheStats; reads: ReadThroughCache };
+  cache?: { store: LruStore; stats: CacheStats; reads: ReadThroughCache; tiers: CacheTier[] };
   stop(): Promise<void>;
 }
 
 /** Metadata entries kept at most (a few hundred bytes each). */
 const MAX_META_ENTRIES = 100_000;
 
-function createCache(config: CacheConfig, upstream: UpstreamClient) {
+/** Redis tier: blocks expire after a day unless evicted first; a call slower than the timeout is a miss. */
+const REDIS_BLOCK_TTL_MS = 24 * 3600_000;
+const REDIS_TIMEOUT_MS = 250;
+const REDIS_RETRY_AFTER_MS = 1000;
+
+/** The tiers below memory, in lookup order: disk, then Redis. Keys are namespaced by backend. */
+async function createTiers(config: CacheConfig, backend: URL, log: Logger): Promise<CacheTier[]> {
+  const tiers: CacheTier[] = [];
+  if (config.dir) {
+    const disk = await DiskTier.open({ dir: config.dir, limitBytes: config.diskSizeBytes, namespace: backend.href, log });
+    log.info(`disk cache tier: ${config.dir} (${disk.files} files, ${disk.bytesHeld} bytes)`);
+    tiers.push(disk);
+  }
+  if (config.redisUrl) {
+    tiers.push(await RedisTier.open({ url: config.redisUrl, namespace: backend.href, metaTtlMs: config.metaTtlMs, blockTtlMs: REDIS_BLOCK_TTL_MS, timeoutMs: REDIS_TIMEOUT_MS, retryAfterMs: REDIS_RETRY_AFTER_MS, log }));
+  }
+  return tiers;
+}
+
+function createCache(config: CacheConfig, upstream: UpstreamClient, tiers: CacheTier[]) {
   const store = new LruStore(config.sizeBytes);
   const stats = new CacheStats();
   const meta = new MetaCache({ ttlMs: config.metaTtlMs, negativeTtlMs: config.negativeTtlMs, maxEntries: MAX_META_ENTRIES });
-  const blocks = new BlockCache(store, config.blockSize, stats);
+  const blocks = new BlockCache(store, config.blockSize, stats, tiers);
   const reads = new ReadThroughCache(meta, blocks, upstream, stats, {
+    tiers,
+    metaTtlMs: config.metaTtlMs,
     maxObjectSize: config.maxObjectSize,
     maxRangeSize: Math.max(config.blockSize, Math.floor(config.sizeBytes / 4)),
     prefetch: config.prefetch,
   });
-  return { store, stats, reads };
+  return { store, stats, reads, tiers };
 }
 
 /** Bodies up to this size are buffered so they carry an exact Content-Length (see respond.ts). */
@@ -46,7 +70,7 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   const { provider, source } = await resolveCredentialChain(env);
   if (source === "none") log.warn("no backend credentials found: requests are forwarded unsigned (public buckets only)");
   const upstream = new UpstreamClient({ endpoint: config.endpoint, region: config.region, credentials: provider });
-  const cache = config.cache.enabled ? createCache(config.cache, upstream) : undefined;
+  const cache = config.cache.enabled ? createCache(config.cache, upstream, await createTiers(config.cache, config.endpoint, log)) : undefined;
   const handler = createHandler({
     cache: cache?.reads,
     upstream,
@@ -63,6 +87,7 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     cache,
     async stop() {
       await server.stop(true);
+      await Promise.all(cache?.tiers.map((t) => t.close()) ?? []);
     },
   };
 }

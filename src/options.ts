@@ -30,6 +30,9 @@ export const OPTIONS = [
   { flag: "max-object-size", env: ["MAX_OBJECT_SIZE"], type: "string", description: "Largest object whose full (non-range) GET is cached. Default: 1/8 of --cache-size" },
   { flag: "meta-ttl", env: ["META_TTL"], type: "string", default: "60s", description: "How long HEAD metadata is trusted before revalidation (0 disables the metadata cache)" },
   { flag: "negative-ttl", env: ["NEGATIVE_TTL"], type: "string", default: "5s", description: "How long a 404 is remembered" },
+  { flag: "cache-dir", env: ["CACHE_DIR"], type: "string", description: "Directory for the disk cache tier: blocks and metadata kept across restarts (off when unset; one proxy per directory)" },
+  { flag: "disk-cache-size", env: ["DISK_CACHE_SIZE"], type: "string", default: "10GiB", description: "Disk cache tier limit in bytes" },
+  { flag: "redis-url", env: ["REDIS_URL"], type: "string", description: "Redis or Valkey URL (redis://, rediss://) for the cache tier shared by a fleet of proxies (off when unset)" },
   { flag: "prefetch", env: ["PREFETCH"], type: "boolean", default: "true", description: "Prefetch Parquet footers on first touch (--no-prefetch to disable)" },
 ] as const satisfies readonly OptionSpec[];
 

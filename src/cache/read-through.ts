@@ -55,7 +55,9 @@ export class ReadThroughCache {
     private readonly upstream: Upstream,
     private readonly stats: CacheStats,
     private readonly opts: ReadThroughOptions,
-  ) {}
+  ) {
+    for (const tier of opts.tiers ?? []) tier.onInvalidate?.((id) => this.forgetId(id));
+  }
 
   /** Answer a GetObject or HeadObject the cache policy allowed; undefined means "forward it". */
   async serve(op: S3Operation): Promise<CachedAnswer | undefined> {
@@ -73,7 +75,11 @@ export class ReadThroughCache {
     const key = op.key!;
     const versionId = queryValue(op, "versionId");
     const isHead = op.method === "HEAD";
-    const known = this.meta.get(bucket, key, versionId) ?? (await this.metaFromTiers(bucket, key, versionId));
+    const inMemory = this.meta.get(bucket, key, versionId);
+    const inTiers = inMemory ? undefined : await this.metaFromTiers(bucket, key, versionId);
+    const known = inMemory ?? (inTiers === "expired" ? undefined : inTiers);
+    // Expired metadata in a tier means its blocks are likely there too: revalidate with a HEAD, not a ranged GET.
+    const revalidate = inTiers === "expired";
 
     if (known?.kind === "missing") {
       if (isHead || known.notFound.body.length > 0) return { response: replayNotFound(known.notFound, isHead), result: "HIT" };
@@ -85,7 +91,7 @@ export class ReadThroughCache {
 
     if (!meta) {
       result = "MISS";
-      if (!isHead && range !== undefined && range !== "ignored" && range !== "multi" && range.kind === "bounded") {
+      if (!isHead && !revalidate && range !== undefined && range !== "ignored" && range !== "multi" && range.kind === "bounded") {
         const discovered = await this.discoverWithRange(bucket, key, versionId, range);
         if (discovered === "past-end") {
           const head = await this.discoverWithHead(bucket, key, versionId);
@@ -93,7 +99,7 @@ export class ReadThroughCache {
           meta = head;
         } else if (discovered instanceof Response) return { response: discovered, result };
         else meta = discovered;
-      } else if (!isHead && (range === undefined || range === "ignored")) {
+      } else if (!isHead && !revalidate && (range === undefined || range === "ignored")) {
         return undefined; // A whole-object GET of an unknown object: forwarded, learned from its answer by the caller.
       } else {
         const head = await this.discoverWithHead(bucket, key, versionId);
@@ -166,19 +172,33 @@ export class ReadThroughCache {
     }
   }
 
-  /** Metadata a lower tier still holds within the meta TTL (after a restart, or from another proxy). */
+  /**
+   * Metadata a lower tier still holds within the meta TTL (after a restart, or from another
+   * proxy); "expired" when a tier holds it from longer ago.
+   */
   private async metaFromTiers(bucket: string, key: string, versionId: string | undefined) {
     const tiers = this.opts.tiers ?? [];
     if (tiers.length === 0 || !this.meta.enabled) return undefined;
     const now = (this.opts.now ?? Date.now)();
+    let expired = false;
     for (const tier of tiers) {
       const stored = await tier.getMeta(metaKey(bucket, key, versionId));
       if (stored && stored.learnedAt + (this.opts.metaTtlMs ?? 0) > now) {
         this.meta.setFound(bucket, key, versionId, stored.meta);
         return { kind: "found" as const, meta: stored.meta };
       }
+      expired ||= stored !== undefined;
     }
-    return undefined;
+    return expired ? ("expired" as const) : undefined;
+  }
+
+  /** Another proxy wrote this key (heard through a shared tier): drop it from memory. */
+  private forgetId(id: string): void {
+    const first = id.indexOf("\u0000");
+    const last = id.lastIndexOf("\u0000");
+    if (first === -1 || last === first) return;
+    const versionId = id.slice(last + 1);
+    this.meta.invalidate(id.slice(0, first), id.slice(first + 1, last), versionId === "" ? undefined : versionId);
   }
 
   /** Remember metadata in memory and hand it to the lower tiers. */
@@ -311,7 +331,7 @@ export class ReadThroughCache {
     }
     const meta = await pending;
     if (meta) return meta;
-    const known = this.meta.get(bucket, key, versionId) ?? (await this.metaFromTiers(bucket, key, versionId));
+    const known = this.meta.get(bucket, key, versionId);
     if (known?.kind === "missing") return replayNotFound(known.notFound, true);
     return response ?? new Response(null, { status: 503 });
   }
