@@ -24,7 +24,7 @@
  *   file (`Bun.file().slice()` as a body) would need the block cache to hand out files.
  */
 import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, utimes } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { CacheTier, StoredMeta, TierLog } from "./tier.ts";
 import { keyDigest, TierCounters, TierHealth } from "./tier.ts";
 
@@ -192,7 +192,7 @@ export class DiskTier implements CacheTier {
     this.chain(name, async () => {
       try {
         await Bun.write(tmp, bytes);
-        await rename(tmp, join(this.opts.dir, name));
+        await moveInto(tmp, join(this.opts.dir, name));
         this.forget(name);
         this.index.set(name, size);
         this.held += size;
@@ -245,10 +245,10 @@ export class DiskTier implements CacheTier {
     await mkdir(join(dir, "tmp"));
     const found: Array<{ name: string; size: number; mtime: number }> = [];
     for (const kind of ["blocks", "meta"] as const) {
-      for (let i = 0; i < 256; i++) {
-        const sub = `${kind}/${i.toString(16).padStart(2, "0")}`;
-        await mkdir(join(dir, sub), { recursive: true });
-        for (const entry of await readdir(join(dir, sub))) {
+      await mkdir(join(dir, kind), { recursive: true });
+      for (const fan of await readdir(join(dir, kind))) {
+        const sub = `${kind}/${fan}`;
+        for (const entry of await readdir(join(dir, sub)).catch(() => [])) {
           const st = await stat(join(dir, sub, entry)).catch(() => undefined);
           if (st?.isFile()) found.push({ name: `${sub}/${entry}`, size: st.size, mtime: st.mtimeMs });
         }
@@ -260,6 +260,17 @@ export class DiskTier implements CacheTier {
       this.held += f.size;
     }
     this.evictUntil(this.opts.limitBytes);
+  }
+}
+
+/** Rename a finished file into place, creating its fan-out directory on first use. */
+async function moveInto(tmp: string, path: string): Promise<void> {
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    await mkdir(dirname(path), { recursive: true });
+    await rename(tmp, path);
   }
 }
 
