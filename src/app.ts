@@ -14,6 +14,7 @@ import { createHandler, type Handler } from "./proxy/handler.ts";
 import { BufferBudget } from "./proxy/respond.ts";
 import { listen } from "./server/server.ts";
 import { UpstreamClient } from "./upstream/client.ts";
+import { DEFAULT_RETRY } from "./upstream/retry.ts";
 import { resolveCredentialChain, type CredentialSource } from "./upstream/credentials.ts";
 
 export interface Proxy {
@@ -58,6 +59,8 @@ function createCache(config: CacheConfig, upstream: UpstreamClient, tiers: Cache
     maxObjectSize: config.maxObjectSize,
     maxRangeSize: Math.max(config.blockSize, Math.floor(config.sizeBytes / 4)),
     prefetch: config.prefetch,
+    serveStaleOnError: config.serveStaleOnError,
+    hedgeAfter: config.hedgeAfter,
   });
   return { store, stats, reads, tiers };
 }
@@ -69,12 +72,20 @@ const BUFFER_BUDGET = 512 * 1024 ** 2;
 export async function startProxy(config: Config, env: Env, log: Logger): Promise<Proxy> {
   const { provider, source } = await resolveCredentialChain(env);
   if (source === "none") log.warn("no backend credentials found: requests are forwarded unsigned (public buckets only)");
-  const upstream = new UpstreamClient({ endpoint: config.endpoint, region: config.region, credentials: provider });
+  const upstream = new UpstreamClient({
+    endpoint: config.endpoint,
+    region: config.region,
+    credentials: provider,
+    timeouts: { firstByteMs: config.limits.firstByteTimeoutMs, idleMs: config.limits.idleTimeoutMs },
+    retry: { ...DEFAULT_RETRY, attempts: config.limits.retries },
+    maxConcurrent: config.limits.maxUpstream,
+  });
   const cache = config.cache.enabled ? createCache(config.cache, upstream, await createTiers(config.cache, config.endpoint, log)) : undefined;
   const handler = createHandler({
     cache: cache?.reads,
     upstream,
     parse: { domains: config.domains },
+    maxInflight: config.limits.maxInflight,
     relay: { maxBufferedBody: MAX_BUFFERED_BODY, budget: new BufferBudget(BUFFER_BUDGET) },
     log,
   });

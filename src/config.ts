@@ -20,6 +20,16 @@ export interface CacheConfig {
   diskSizeBytes: number;
   /** The shared Redis/Valkey tier, when there is one. */
   redisUrl?: string;
+  serveStaleOnError: boolean;
+  hedgeAfter: number | "auto" | undefined;
+}
+
+export interface LimitsConfig {
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  retries: number;
+  maxUpstream: number;
+  maxInflight: number;
 }
 
 export interface Config {
@@ -31,6 +41,7 @@ export interface Config {
   logLevel: LogLevel;
   logFormat: LogFormat;
   cache: CacheConfig;
+  limits: LimitsConfig;
 }
 
 export class ConfigError extends Error {
@@ -68,10 +79,23 @@ function bytes(name: OptionName, value: string, min: number): number {
   return n;
 }
 
+function count(name: OptionName, flags: Flags, env: Env, min: number): number {
+  const value = raw(name, flags, env)!;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min) throw new ConfigError(name, `expected a whole number of at least ${min}, got "${value}"`);
+  return n;
+}
+
 function duration(name: OptionName, value: string): number {
   const n = parseDuration(value);
   if (n === undefined) throw new ConfigError(name, `expected a duration such as 60s or 500ms, got "${value}"`);
   return n;
+}
+
+function hedgeDelay(value: string): number | "auto" | undefined {
+  if (value === "off") return undefined;
+  if (value === "auto") return "auto";
+  return duration("hedge-after", value);
 }
 
 export function resolveConfig(flags: Flags, env: Env): Config {
@@ -132,6 +156,15 @@ export function resolveConfig(flags: Flags, env: Env): Config {
       dir: raw("cache-dir", flags, env) || undefined,
       diskSizeBytes: bytes("disk-cache-size", raw("disk-cache-size", flags, env)!, 1024 ** 2),
       redisUrl,
+      serveStaleOnError: bool("serve-stale-on-error", flags, env),
+      hedgeAfter: hedgeDelay(raw("hedge-after", flags, env)!),
+    },
+    limits: {
+      firstByteTimeoutMs: duration("first-byte-timeout", raw("first-byte-timeout", flags, env)!),
+      idleTimeoutMs: duration("idle-timeout", raw("idle-timeout", flags, env)!),
+      retries: count("retries", flags, env, 1),
+      maxUpstream: count("max-upstream", flags, env, 1),
+      maxInflight: count("max-inflight", flags, env, 1),
     },
   };
 }

@@ -34,6 +34,13 @@ export const OPTIONS = [
   { flag: "disk-cache-size", env: ["DISK_CACHE_SIZE"], type: "string", default: "10GiB", description: "Disk cache tier limit in bytes" },
   { flag: "redis-url", env: ["REDIS_URL"], type: "string", description: "Redis or Valkey URL (redis://, rediss://) for the cache tier shared by a fleet of proxies (off when unset)" },
   { flag: "prefetch", env: ["PREFETCH"], type: "boolean", default: "true", description: "Prefetch Parquet footers on first touch (--no-prefetch to disable)" },
+  { flag: "serve-stale-on-error", env: ["SERVE_STALE_ON_ERROR"], type: "boolean", default: "true", description: "While the backend is unreachable, answer HEADs and cached ranges from expired metadata (x-cache: STALE)" },
+  { flag: "hedge-after", env: ["HEDGE_AFTER"], type: "string", default: "off", description: "Send a second identical cache fill when the first takes longer than this (e.g. 200ms), or than the recent p99 (auto)" },
+  { flag: "first-byte-timeout", env: ["FIRST_BYTE_TIMEOUT"], type: "string", default: "30s", description: "Longest wait for the backend's response headers (connecting included) before 504" },
+  { flag: "idle-timeout", env: ["IDLE_TIMEOUT"], type: "string", default: "30s", description: "Longest pause in a backend response body before it is aborted" },
+  { flag: "retries", env: ["RETRIES"], type: "string", default: "3", description: "Attempts for idempotent backend requests (connection errors, timeouts, 500, 503), the first included" },
+  { flag: "max-upstream", env: ["MAX_UPSTREAM"], type: "string", default: "256", description: "Most backend requests in flight at once; more wait their turn" },
+  { flag: "max-inflight", env: ["MAX_INFLIGHT"], type: "string", default: "4096", description: "Most client requests in progress at once; more get 503 SlowDown" },
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionName = (typeof OPTIONS)[number]["flag"];

@@ -5,6 +5,7 @@
  * concurrent reads of a block that is being fetched wait for that fetch (coalescing). A fill
  * that fails fails every waiter and caches nothing. No I/O here: fetching is injected.
  */
+import { S3Error } from "../s3/errors.ts";
 import type { ByteRange } from "../s3/range.ts";
 import type { LruStore } from "./lru.ts";
 import type { CacheStats } from "./stats.ts";
@@ -137,7 +138,7 @@ export class BlockCache {
     const length = Math.min((last + 1) * this.blockSize, o.size) - start;
     const reserved = this.store.reserve(length) ? length : 0;
     const run = body.then((bytes) => {
-      if (bytes.byteLength !== length) throw new Error(`fill returned ${bytes.byteLength} bytes, expected ${length}`);
+      if (bytes.byteLength !== length) throw new S3Error("BadGateway", `The backend sent ${bytes.byteLength} bytes for a ${length}-byte cache fill`);
       return bytes;
     });
     const blocks: Promise<Uint8Array>[] = [];

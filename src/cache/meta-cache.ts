@@ -61,14 +61,27 @@ export class MetaCache {
   }
 
   get(bucket: string, key: string, versionId?: string): MetaLookup {
+    const stored = this.current(bucket, key, versionId);
+    return stored && stored.expires > this.now() ? stored.entry : undefined;
+  }
+
+  /**
+   * Metadata past its TTL but never invalidated: what `--serve-stale-on-error` answers with
+   * while the backend cannot be reached. Expired entries stay until pushed out by newer ones.
+   */
+  getStale(bucket: string, key: string, versionId?: string): ObjectMeta | undefined {
+    const stored = this.current(bucket, key, versionId);
+    return stored?.entry.kind === "found" ? stored.entry.meta : undefined;
+  }
+
+  private current(bucket: string, key: string, versionId?: string): Stored | undefined {
     const id = metaKey(bucket, key, versionId);
     const stored = this.entries.get(id);
-    if (!stored) return undefined;
-    if (stored.expires <= this.now() || stored.generation !== (this.generations.get(bucket) ?? 0)) {
+    if (stored && stored.generation !== (this.generations.get(bucket) ?? 0)) {
       this.entries.delete(id);
       return undefined;
     }
-    return stored.entry;
+    return stored;
   }
 
   setFound(bucket: string, key: string, versionId: string | undefined, meta: ObjectMeta): void {

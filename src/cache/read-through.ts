@@ -13,15 +13,18 @@ import { BlockCache, type ObjectVersion } from "./block-cache.ts";
 import { evaluateConditions } from "./conditionals.ts";
 import { MetaCache, metaKey, type NotFound, type ObjectMeta } from "./meta-cache.ts";
 import { backendAllowsCaching } from "./policy.ts";
+import { hedge, LatencyWindow, type HedgeDelay } from "./hedge.ts";
 import { footerRanges } from "./parquet-prefetch.ts";
 import type { CacheStats } from "./stats.ts";
 import type { CacheTier } from "./tier.ts";
 
-export type CacheResult = "HIT" | "MISS" | "PARTIAL";
+export type CacheResult = "HIT" | "MISS" | "PARTIAL" | "STALE";
 
 export interface CachedAnswer {
   response: Response;
   result: CacheResult;
+  /** The backend's own answer (an error the cache does not keep), to be relayed as is. */
+  fromBackend?: boolean;
 }
 
 export interface Upstream {
@@ -38,6 +41,10 @@ export interface ReadThroughOptions {
   /** Largest range answered through the blocks; longer ones are forwarded, so one read cannot flush the cache. */
   maxRangeSize: number;
   prefetch: boolean;
+  /** Send a second identical fill when the first is slower than this (ms) or than the recent p99 ("auto"). */
+  hedgeAfter?: HedgeDelay;
+  /** Answer from expired metadata (and whatever blocks are cached) while the backend is unreachable. */
+  serveStaleOnError?: boolean;
 }
 
 /** Headers that describe one response, not the object: never stored in metadata. */
@@ -48,6 +55,7 @@ class StaleObject extends Error {}
 
 export class ReadThroughCache {
   private readonly discovering = new Map<string, Promise<ObjectMeta | undefined>>();
+  private readonly fillTimes = new LatencyWindow();
 
   constructor(
     private readonly meta: MetaCache,
@@ -64,13 +72,17 @@ export class ReadThroughCache {
     try {
       return await this.answer(op);
     } catch (err) {
-      if (!(err instanceof StaleObject)) throw err;
-      this.meta.invalidate(op.bucket!, op.key!, queryValue(op, "versionId"));
-      return this.answer(op);
+      if (err instanceof StaleObject) {
+        this.meta.invalidate(op.bucket!, op.key!, queryValue(op, "versionId"));
+        return this.answer(op);
+      }
+      const stale = this.opts.serveStaleOnError && backendUnreachable(err) ? this.meta.getStale(op.bucket!, op.key!, queryValue(op, "versionId")) : undefined;
+      if (!stale) throw err;
+      return this.answer(op, stale);
     }
   }
 
-  private async answer(op: S3Operation): Promise<CachedAnswer | undefined> {
+  private async answer(op: S3Operation, stale?: ObjectMeta): Promise<CachedAnswer | undefined> {
     const bucket = op.bucket!;
     const key = op.key!;
     const versionId = queryValue(op, "versionId");
@@ -85,8 +97,8 @@ export class ReadThroughCache {
       if (isHead || known.notFound.body.length > 0) return { response: replayNotFound(known.notFound, isHead), result: "HIT" };
       return undefined;
     }
-    let meta = known?.meta;
-    let result: CacheResult = "HIT";
+    let meta = known?.meta ?? stale;
+    let result: CacheResult = stale ? "STALE" : "HIT";
     const range = isHead ? undefined : parseRange(op.headers.get("range"));
 
     if (!meta) {
@@ -95,15 +107,15 @@ export class ReadThroughCache {
         const discovered = await this.discoverWithRange(bucket, key, versionId, range);
         if (discovered === "past-end") {
           const head = await this.discoverWithHead(bucket, key, versionId);
-          if (head instanceof Response) return { response: await this.refetchBody(op, head), result };
+          if (head instanceof Response) return undefined; // Not a 200: the client's own GET fetches the backend's answer.
           meta = head;
-        } else if (discovered instanceof Response) return { response: discovered, result };
+        } else if (discovered instanceof Response) return { response: discovered, result, fromBackend: true };
         else meta = discovered;
       } else if (!isHead && !revalidate && (range === undefined || range === "ignored")) {
         return undefined; // A whole-object GET of an unknown object: forwarded, learned from its answer by the caller.
       } else {
         const head = await this.discoverWithHead(bucket, key, versionId);
-        if (head instanceof Response) return { response: isHead ? head : await this.refetchBody(op, head), result };
+        if (head instanceof Response) return isHead ? { response: head, result } : undefined;
         meta = head;
       }
     }
@@ -114,7 +126,7 @@ export class ReadThroughCache {
     }
     if (condition === "not-modified") return { response: new Response(null, { status: 304, headers: objectHeaders(meta) }), result };
     if (isHead) {
-      this.stats[result === "HIT" ? "hits" : "misses"]++;
+      this.stats[result === "MISS" ? "misses" : "hits"]++;
       const headers = objectHeaders(meta);
       headers.set("content-length", String(meta.size));
       return { response: new Response(null, { status: 200, headers }), result };
@@ -139,6 +151,7 @@ export class ReadThroughCache {
     const version = versionOf(bucket, key, versionId, meta);
     const read = await this.blocks.read(version, wanted, (o, r) => this.fetchRange(o, r));
     if (result === "HIT") result = read.fetchedBlocks === 0 ? "HIT" : read.cachedBlocks === 0 ? "MISS" : "PARTIAL";
+    if (result === "STALE") this.stats.staleServed++;
     this.count(result, read.bytes.byteLength, read.cachedBlocks, read.fetchedBlocks);
     const headers = objectHeaders(meta);
     if (status === 206) headers.set("content-range", contentRange(wanted, meta.size));
@@ -210,18 +223,27 @@ export class ReadThroughCache {
   }
 
   private count(result: CacheResult, bytes: number, cachedBlocks: number, fetchedBlocks: number): void {
-    if (result === "HIT") this.stats.hits++;
+    if (result === "HIT" || result === "STALE") this.stats.hits++;
     else if (result === "MISS") this.stats.misses++;
     else this.stats.partialHits++;
     const total = cachedBlocks + fetchedBlocks;
     this.stats.bytesFromCache += total === 0 ? 0 : Math.round((bytes * cachedBlocks) / total);
   }
 
-  /** One pinned upstream range request for a run of blocks. */
+  /** One pinned upstream range request for a run of blocks, hedged when configured. */
   private async fetchRange(o: ObjectVersion, range: ByteRange): Promise<Uint8Array> {
+    const started = performance.now();
+    const delay = this.opts.hedgeAfter === "auto" ? this.fillTimes.p99() : this.opts.hedgeAfter;
+    const { value, hedged } = await hedge((signal) => this.fetchRangeOnce(o, range, signal), delay);
+    if (hedged) this.stats.hedges++;
+    this.fillTimes.add(performance.now() - started);
+    return value;
+  }
+
+  private async fetchRangeOnce(o: ObjectVersion, range: ByteRange, signal: AbortSignal): Promise<Uint8Array> {
     this.stats.upstreamRequests++;
     const headers = new Headers({ range: `bytes=${range.start}-${range.end}`, "if-match": o.etag });
-    const res = await this.upstream.send({ method: "GET", bucket: o.bucket, key: o.key, query: o.versionId ? [["versionId", o.versionId]] : [], headers });
+    const res = await this.upstream.send({ method: "GET", bucket: o.bucket, key: o.key, query: o.versionId ? [["versionId", o.versionId]] : [], headers, signal });
     if (res.status === 412) {
       await res.body?.cancel();
       throw new StaleObject();
@@ -336,17 +358,6 @@ export class ReadThroughCache {
     return response ?? new Response(null, { status: 503 });
   }
 
-  /** A GET whose HEAD discovery was not a 200: ask the backend for the real answer, with its body. */
-  private async refetchBody(op: S3Operation, head: Response): Promise<Response> {
-    if (head.status !== 404) throw new S3Error("BadGateway", `The backend answered ${head.status}`);
-    this.stats.upstreamRequests++;
-    const res = await this.upstream.send({ method: "GET", bucket: op.bucket, key: op.key, query: op.query.filter(([k]) => k === "versionId"), headers: new Headers() });
-    if (res.status !== 404) return res;
-    const notFound = await rememberNotFound(res);
-    this.meta.setMissing(op.bucket!, op.key!, queryValue(op, "versionId"), notFound);
-    return replayNotFound(notFound, false);
-  }
-
   /**
    * Parquet readers ask for the footer next: fetch the last 64 KiB, then the whole footer
    * once its length is known, in the background. Never delays the client's request.
@@ -361,6 +372,11 @@ export class ReadThroughCache {
       if (footer && footer.start < tail!.start) await this.blocks.read(version, footer, (o, r) => this.fetchRange(o, r));
     })().catch(() => {});
   }
+}
+
+/** Errors that mean the backend could not be asked at all (not an answer from it). */
+function backendUnreachable(err: unknown): boolean {
+  return err instanceof S3Error && (err.code === "BadGateway" || err.code === "GatewayTimeout" || err.code === "ServiceUnavailable");
 }
 
 function versionOf(bucket: string, key: string, versionId: string | undefined, meta: ObjectMeta): ObjectVersion {

@@ -8,5 +8,7 @@ export class CacheStats {
   bytesFromTiers = 0;
   coalescedWaits = 0;
   prefetches = 0;
+  staleServed = 0;
+  hedges = 0;
   upstreamRequests = 0;
 }

@@ -6,11 +6,15 @@
 import { decodeAwsChunkedStream, type ChunkObserver } from "../s3/aws-chunked.ts";
 import { S3Error } from "../s3/errors.ts";
 import type { S3Operation } from "../s3/operation.ts";
+import { readXmlBody } from "../s3/xml-body.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
 import { forwardedRequestHeaders, isAwsChunked } from "./request-headers.ts";
 
 /** Presigned-URL parameters authenticate the client; the backend request is signed anew. */
 const PRESIGN_PARAMS = new Set(["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"]);
+
+/** Operations whose body is an XML document the backend parses. */
+const XML_BODIES = new Set(["DeleteObjects", "CompleteMultipartUpload"]);
 
 export interface ForwardInput {
   op: S3Operation;
@@ -27,7 +31,7 @@ export function upstreamQuery(op: S3Operation) {
 export async function forward(upstream: UpstreamClient, input: ForwardInput): Promise<Response> {
   const { op } = input;
   const headers = forwardedRequestHeaders(op.headers);
-  let body: ReadableStream<Uint8Array> | null = null;
+  let body: ReadableStream<Uint8Array> | Uint8Array | null = null;
   if (input.body !== null && hasBody(op.headers)) {
     if (isAwsChunked(op.headers)) {
       const decoded = op.headers.get("x-amz-decoded-content-length");
@@ -40,7 +44,7 @@ export async function forward(upstream: UpstreamClient, input: ForwardInput): Pr
       const length = op.headers.get("content-length");
       if (length === null) throw new S3Error("MissingContentLength", "You must provide the Content-Length HTTP header.");
       headers.set("content-length", length);
-      body = input.body;
+      body = XML_BODIES.has(op.kind) ? await readXmlBody(input.body, Number(length)) : input.body;
     }
   }
   return upstream.send({ method: op.method, bucket: op.bucket, key: op.key, query: upstreamQuery(op), headers, body, signal: input.signal });

@@ -5,9 +5,10 @@
  * line per request.
  */
 import { cachePolicy } from "../cache/policy.ts";
-import type { ReadThroughCache } from "../cache/read-through.ts";
+import type { CacheResult, ReadThroughCache } from "../cache/read-through.ts";
 import type { Logger } from "../log.ts";
-import { renderError } from "../s3/errors.ts";
+import { renderError, S3Error } from "../s3/errors.ts";
+import { bodyMatchesEtag } from "../s3/etag.ts";
 import { parseOperation, type ParseOptions, type S3Operation } from "../s3/operation.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
 import { forward } from "./forward.ts";
@@ -19,6 +20,8 @@ export interface ProxyContext {
   parse: ParseOptions;
   relay: RelayOptions;
   log: Logger;
+  /** Client requests in progress beyond which new ones get 503 SlowDown. */
+  maxInflight: number;
   /** Undefined when caching is off (--no-cache). */
   cache?: ReadThroughCache;
 }
@@ -28,24 +31,29 @@ export interface RequestRecord {
   requestId: string;
   op?: S3Operation;
   upstreamMs?: number;
-  cache?: "HIT" | "MISS" | "PARTIAL" | "BYPASS";
+  cache?: CacheResult | "BYPASS";
 }
 
 export type Handler = (req: Request) => Promise<Response>;
 
 export function createHandler(ctx: ProxyContext): Handler {
+  let inflight = 0;
   return async (req) => {
     const started = performance.now();
     const record: RequestRecord = { requestId: nextRequestId() };
     const url = new URL(req.url);
     let res: Response;
+    inflight++;
     try {
+      if (inflight > ctx.maxInflight) throw new S3Error("SlowDown", "Please reduce your request rate.");
       const op = parseOperation(req.method, url, req.headers, ctx.parse);
       record.op = op;
       res = await serve(ctx, op, req, record);
     } catch (err) {
       if (!(err instanceof Error && err.name === "S3Error")) ctx.log.error(`request ${record.requestId} failed:`, err);
       res = renderError(err, { requestId: record.requestId, resource: url.pathname, method: req.method });
+    } finally {
+      inflight--;
     }
     if (!res.headers.has("x-amz-request-id")) res.headers.set("x-amz-request-id", record.requestId);
     logAccess(ctx.log, req.method, url, res, record, performance.now() - started);
@@ -61,8 +69,9 @@ async function serve(ctx: ProxyContext, op: S3Operation, req: Request, record: R
     const answer = await cache.serve(op);
     if (answer) {
       record.cache = answer.result;
-      answer.response.headers.set("x-cache", answer.result);
-      return answer.response;
+      const response = answer.fromBackend ? (await relayResponse(answer.response, op.method, ctx.relay)).response : answer.response;
+      response.headers.set("x-cache", answer.result);
+      return response;
     }
   }
   const invalidates = cache ? invalidation(op) : undefined;
@@ -71,6 +80,9 @@ async function serve(ctx: ProxyContext, op: S3Operation, req: Request, record: R
   const upstreamRes = await forward(ctx.upstream, { op, body: req.body, signal: req.signal });
   record.upstreamMs = performance.now() - t0;
   const relayed = await relayResponse(upstreamRes, req.method, ctx.relay);
+  if (op.kind === "GetObject" && upstreamRes.status === 200 && relayed.body && !bodyMatchesEtag(upstreamRes.headers, relayed.body)) {
+    throw new S3Error("BadGateway", "The backend's bytes did not match the object's MD5 ETag");
+  }
   // Again after the write: a read racing it may have refilled the old metadata meanwhile.
   if (invalidates) cache!.invalidate(op.bucket!, invalidates === "bucket" ? undefined : op.key);
   if (cache && policy === "cache" && op.kind === "GetObject") cache.learn(op, upstreamRes, relayed.body);

@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   InvalidRequest: 400,
   InvalidURI: 400,
   MalformedXML: 400,
+  MaxMessageLengthExceeded: 400,
   MethodNotAllowed: 405,
   MissingContentLength: 411,
   NotModified: 304,

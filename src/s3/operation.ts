@@ -50,7 +50,11 @@ export interface ParseOptions {
 /** Subresources that make a request something other than a plain object/bucket read or write. */
 const OBJECT_SUBRESOURCES = new Set(["acl", "tagging", "legal-hold", "retention", "torrent", "restore", "select", "attributes"]);
 
+/** The methods S3 answers (OPTIONS is CORS preflight); anything else is 405 here. */
+const METHODS = new Set(["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"]);
+
 export function parseOperation(method: string, url: URL, headers: Headers, opts: ParseOptions): S3Operation {
+  if (!METHODS.has(method)) throw new S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.", { Method: method });
   const query = parseQuery(url.search);
   const host = (headers.get("host") ?? url.host).toLowerCase();
   const rawPath = url.pathname;
@@ -91,6 +95,8 @@ export function parseQuery(search: string): QueryParam[] {
     const name = decodeComponent(eq === -1 ? part : part.slice(0, eq), true);
     const value = eq === -1 ? "" : decodeComponent(part.slice(eq + 1), true);
     if (name === undefined || value === undefined) throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
+    // CR, LF or NUL in a parameter can only be header injection (response-* overrides) or garbage.
+    if (/[\r\n\0]/.test(name + value)) throw new S3Error("InvalidArgument", "Query parameters must not contain control characters.");
     out.push([name, value]);
   }
   return out;

@@ -7,7 +7,10 @@
 import { SignatureV4 } from "@smithy/signature-v4";
 import { S3Error } from "../s3/errors.ts";
 import { buildQueryString, encodePath, type QueryParam } from "../s3/uri.ts";
+import { CircuitBreaker } from "./circuit-breaker.ts";
 import type { CredentialProvider } from "./credentials.ts";
+import { Limiter } from "./limiter.ts";
+import { backoffMs, DEFAULT_RETRY, isRetryableStatus, type RetryPolicy } from "./retry.ts";
 import { Sha256 } from "./sha256.ts";
 
 export interface UpstreamRequest {
@@ -21,11 +24,37 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
 }
 
+export interface UpstreamTimeouts {
+  /** From sending the request to the response headers (connect included: Bun's fetch does not separate them). */
+  firstByteMs: number;
+  /** Longest pause between two pieces of a response body. */
+  idleMs: number;
+}
+
 export interface UpstreamOptions {
   endpoint: URL;
   region: string;
   credentials: CredentialProvider;
   fetch?: typeof fetch;
+  timeouts?: UpstreamTimeouts;
+  retry?: RetryPolicy;
+  /** Most backend requests in flight at once (headers to end of body). */
+  maxConcurrent?: number;
+  /** Consecutive connection failures or timeouts that open the circuit, and how long it stays open. */
+  breaker?: { threshold: number; cooldownMs: number };
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const DEFAULT_TIMEOUTS: UpstreamTimeouts = { firstByteMs: 30_000, idleMs: 30_000 };
+
+/** Counted by kind for metrics: what went wrong talking to the backend. */
+export interface UpstreamErrorCounts {
+  connect: number;
+  timeout: number;
+  idle: number;
+  status5xx: number;
+  circuitOpen: number;
+  retries: number;
 }
 
 /** Headers that are never signed: fetch may add, drop or rewrite them on the way out. */
@@ -36,6 +65,12 @@ export class UpstreamClient {
   private readonly signer: SignatureV4;
   private readonly basePath: string;
   private readonly fetchFn: typeof fetch;
+  private readonly timeouts: UpstreamTimeouts;
+  private readonly retry: RetryPolicy;
+  private readonly sleep: (ms: number) => Promise<void>;
+  readonly limiter: Limiter;
+  readonly breaker: CircuitBreaker;
+  readonly errors: UpstreamErrorCounts = { connect: 0, timeout: 0, idle: 0, status5xx: 0, circuitOpen: 0, retries: 0 };
 
   constructor(private readonly opts: UpstreamOptions) {
     this.signer = new SignatureV4({
@@ -53,6 +88,11 @@ export class UpstreamClient {
     });
     this.basePath = opts.endpoint.pathname.replace(/\/+$/, "");
     this.fetchFn = opts.fetch ?? fetch;
+    this.timeouts = opts.timeouts ?? DEFAULT_TIMEOUTS;
+    this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.sleep = opts.sleep ?? ((ms) => Bun.sleep(ms));
+    this.limiter = new Limiter(opts.maxConcurrent ?? 256);
+    this.breaker = new CircuitBreaker(opts.breaker?.threshold ?? 5, opts.breaker?.cooldownMs ?? 2_000);
   }
 
   get endpoint(): URL {
@@ -67,7 +107,126 @@ export class UpstreamClient {
     return path === "" ? "/" : path;
   }
 
+  /**
+   * Send one request, signed. Idempotent requests with a replayable body are retried on
+   * connection failures, timeouts, 500 and 503 while nothing has reached the client (the
+   * caller has only headers once this returns). Fails fast while the circuit is open.
+   */
   async send(req: UpstreamRequest): Promise<Response> {
+    const replayable = req.body == null || req.body instanceof Uint8Array;
+    const attempts = replayable && IDEMPOTENT.has(req.method) ? this.retry.attempts : 1;
+    for (let attempt = 1; ; attempt++) {
+      if (!this.breaker.allow()) {
+        this.errors.circuitOpen++;
+        throw new S3Error("ServiceUnavailable", "The backend is failing; the proxy fails fast until it recovers. Please retry.");
+      }
+      const last = attempt >= attempts;
+      try {
+        const res = await this.attempt(req);
+        if (res.status >= 500) this.errors.status5xx++;
+        if (!last && isRetryableStatus(res.status)) {
+          await res.body?.cancel();
+        } else {
+          return res;
+        }
+      } catch (err) {
+        if (last || !(err instanceof S3Error)) throw err;
+      }
+      this.errors.retries++;
+      await this.sleep(backoffMs(this.retry, attempt));
+    }
+  }
+
+  private async attempt(req: UpstreamRequest): Promise<Response> {
+    const signed = await this.sign(req);
+    await this.limiter.acquire();
+    const abort = new AbortController();
+    const onClientAbort = () => abort.abort(req.signal!.reason);
+    req.signal?.addEventListener("abort", onClientAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.timeouts.firstByteMs);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(timer);
+      req.signal?.removeEventListener("abort", onClientAbort);
+      this.limiter.release();
+    };
+    let res: Response;
+    try {
+      res = await this.fetchFn(signed.url, {
+        method: req.method,
+        headers: signed.headers,
+        body: req.body ?? undefined,
+        signal: abort.signal,
+        redirect: "manual",
+        // Bytes must reach the client exactly as stored, whatever their Content-Encoding.
+        decompress: false,
+        duplex: "half",
+      } as RequestInit);
+    } catch (err) {
+      release();
+      if (req.signal?.aborted) throw new S3Error("IncompleteBody", "The client went away before the request completed");
+      if (timedOut) {
+        this.errors.timeout++;
+        this.breaker.failure();
+        throw new S3Error("GatewayTimeout", `The backend did not answer within ${this.timeouts.firstByteMs} ms`);
+      }
+      if (err instanceof S3Error) throw err;
+      this.errors.connect++;
+      this.breaker.failure();
+      throw new S3Error("BadGateway", `The backend could not be reached: ${describe(err)}`);
+    }
+    clearTimeout(timer);
+    this.breaker.success();
+    if (res.body === null) {
+      release();
+      return res;
+    }
+    return new Response(this.watchBody(res.body, abort, release), { status: res.status, statusText: res.statusText, headers: res.headers });
+  }
+
+  /** The body, aborted when it pauses longer than the idle timeout; frees the request slot when done. */
+  private watchBody(body: ReadableStream<Uint8Array>, abort: AbortController, release: () => void): ReadableStream<Uint8Array> {
+    const reader = body.getReader();
+    const idleMs = this.timeouts.idleMs;
+    const errors = this.errors;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const idle = setTimeout(() => abort.abort(), idleMs);
+        try {
+          const { value, done } = await reader.read();
+          if (done) {
+            release();
+            controller.close();
+          } else {
+            controller.enqueue(value);
+          }
+        } catch (err) {
+          release();
+          if (abort.signal.aborted) errors.idle++;
+          else errors.connect++;
+          controller.error(
+            abort.signal.aborted
+              ? new S3Error("GatewayTimeout", `The backend stalled for ${idleMs} ms mid-body`)
+              : new S3Error("BadGateway", `The connection to the backend broke mid-body: ${describe(err)}`),
+          );
+        } finally {
+          clearTimeout(idle);
+        }
+      },
+      cancel(reason) {
+        release();
+        return reader.cancel(reason);
+      },
+    });
+  }
+
+  private async sign(req: UpstreamRequest): Promise<{ url: string; headers: Record<string, string> }> {
     const path = this.pathFor(req.bucket, req.key);
     const headers: Record<string, string> = {};
     req.headers.forEach((value, name) => {
@@ -88,24 +247,12 @@ export class UpstreamClient {
       : headers;
     delete signed.host; // fetch derives the identical Host from the URL.
     const qs = buildQueryString(req.query);
-    const url = `${this.opts.endpoint.protocol}//${this.opts.endpoint.host}${path}${qs ? "?" + qs : ""}`;
-    try {
-      return await this.fetchFn(url, {
-        method: req.method,
-        headers: signed,
-        body: req.body ?? undefined,
-        signal: req.signal,
-        redirect: "manual",
-        // Bytes must reach the client exactly as stored, whatever their Content-Encoding.
-        decompress: false,
-        duplex: "half",
-      } as RequestInit);
-    } catch (err) {
-      if (req.signal?.aborted) throw err;
-      throw new S3Error("BadGateway", `The backend could not be reached: ${describe(err)}`);
-    }
+    return { url: `${this.opts.endpoint.protocol}//${this.opts.endpoint.host}${path}${qs ? "?" + qs : ""}`, headers: signed };
   }
 }
+
+/** Methods whose repetition has no further effect; retried when their body can be replayed. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE"]);
 
 function portOf(url: URL): number | undefined {
   return url.port ? Number(url.port) : undefined;

@@ -59,21 +59,22 @@ export function parseIni(text: string): Map<string, Map<string, string>> {
 export async function fromSharedFiles(env: Env): Promise<Credentials | undefined> {
   const home = env.HOME ?? "";
   const profile = env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE || "default";
-  const sources: Array<[path: string, explicit: boolean, section: string]> = [
-    [env.AWS_SHARED_CREDENTIALS_FILE || `${home}/.aws/credentials`, !!env.AWS_SHARED_CREDENTIALS_FILE, profile],
-    [env.AWS_CONFIG_FILE || `${home}/.aws/config`, !!env.AWS_CONFIG_FILE, profile === "default" ? "default" : `profile ${profile}`],
+  const sources: Array<[variable: string, path: string, explicit: boolean, section: string]> = [
+    ["AWS_SHARED_CREDENTIALS_FILE", env.AWS_SHARED_CREDENTIALS_FILE || `${home}/.aws/credentials`, !!env.AWS_SHARED_CREDENTIALS_FILE, profile],
+    ["AWS_CONFIG_FILE", env.AWS_CONFIG_FILE || `${home}/.aws/config`, !!env.AWS_CONFIG_FILE, profile === "default" ? "default" : `profile ${profile}`],
   ];
-  for (const [path, explicit, section] of sources) {
+  for (const [variable, path, explicit, section] of sources) {
+    const unreadable = () => new CredentialsError(`${variable}: cannot read credentials file ${path}`);
     const file = Bun.file(path);
     if (!(await file.exists())) {
-      if (explicit) throw new CredentialsError(`cannot read credentials file ${path}`);
+      if (explicit) throw unreadable();
       continue;
     }
     let text: string;
     try {
       text = await file.text();
     } catch {
-      throw new CredentialsError(`cannot read credentials file ${path}`);
+      throw unreadable();
     }
     const values = parseIni(text).get(section);
     const accessKeyId = values?.get("aws_access_key_id");

@@ -86,7 +86,7 @@ describe("byte-exactness", () => {
           expect(res.headers.get("etag")).toBeTruthy();
         }
       }),
-      { numRuns: 1500 },
+      { numRuns: Number(process.env.S3PROXY_PROPERTY_RUNS ?? 1500) },
     );
   });
 
@@ -170,6 +170,12 @@ describe("upstream requests saved", () => {
     expect(await r2.text()).toBe(text);
     expect((await get("missing/key", {}, "HEAD")).status).toBe(404);
     expect(relay.count()).toBe(0);
+  });
+
+  test("a suffix range of a missing key gets the backend's 404 with its XML body", async () => {
+    const res = await get("missing/other", { range: "bytes=-100" });
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain("<Code>NoSuchKey</Code>");
   });
 });
 

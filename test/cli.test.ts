@@ -1,0 +1,87 @@
+/** The command line as users meet it: `bun src/main.ts` spawned with real arguments. */
+import { describe, expect, test } from "bun:test";
+import { OPTIONS } from "../src/options.ts";
+import { VERSION } from "../src/version.ts";
+import { MAIN, spawnProxy } from "./support/spawn.ts";
+
+const BASE_ENV = { PATH: process.env.PATH ?? "", HOME: "/nonexistent", AWS_EC2_METADATA_DISABLED: "true", NO_COLOR: "1" };
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([process.execPath, MAIN, ...args], { env: { ...BASE_ENV, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code };
+}
+
+describe("bad configuration exits 2 with exactly one line naming the option", () => {
+  const cases: Array<[string, string[], Record<string, string>, string]> = [
+    ["unparseable endpoint", ["--endpoint", "not a url"], {}, "--endpoint"],
+    ["endpoint from ENDPOINT", [], { ENDPOINT: "ftp://x" }, "--endpoint"],
+    ["port out of range", ["--port", "70000"], {}, "--port"],
+    ["port from PORT", [], { PORT: "abc" }, "--port"],
+    ["port without a value", ["--port"], {}, "--port"],
+    ["unknown log level", ["--log-level", "loud"], {}, "--log-level"],
+    ["unknown RUST_LOG", [], { RUST_LOG: "s3proxy=chatty" }, "--log-level"],
+    ["log format", ["--log-format", "xml"], {}, "--log-format"],
+    ["unknown option", ["--bogus", "1"], {}, "--bogus"],
+    ["unreadable credentials file", ["--port", "0"], { AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials" }, "AWS_SHARED_CREDENTIALS_FILE"],
+    ["unreadable config file", ["--port", "0"], { AWS_CONFIG_FILE: "/nonexistent/config" }, "AWS_CONFIG_FILE"],
+  ];
+  for (const [name, args, env, option] of cases) {
+    test(name, async () => {
+      const { stderr, code, stdout } = await run(args, env);
+      expect(code).toBe(2);
+      const lines = stderr.split("\n").filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]!.startsWith("s3proxy: ")).toBe(true);
+      expect(lines[0]).toContain(option);
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(stdout).toBe("");
+    });
+  }
+
+  test("a port already in use", async () => {
+    using busy = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+    const { stderr, code } = await run(["--host", "127.0.0.1", "--port", String(busy.port), "--endpoint", "http://127.0.0.1:1"], { AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s" });
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toEqual([`s3proxy: --port: 127.0.0.1:${busy.port} is already in use`]);
+  });
+});
+
+describe("--help", () => {
+  test("lists every option with its environment variables and default, and exits 0", async () => {
+    const { stdout, code } = await run(["--help"]);
+    expect(code).toBe(0);
+    for (const o of OPTIONS) {
+      const line = stdout.split("\n").find((l) => new RegExp(`--${o.flag}(=|\\s)`).test(l));
+      expect(line, `--${o.flag}`).toBeDefined();
+      for (const env of o.env) expect(line).toContain(env);
+      if ("default" in o) expect(line).toContain(`[default: ${o.default}]`);
+    }
+    expect(stdout).toContain("--version");
+  });
+
+  test("-h is the same as --help", async () => {
+    expect((await run(["-h"])).stdout).toBe((await run(["--help"])).stdout);
+  });
+});
+
+describe("--version", () => {
+  test("prints the version and exits 0", async () => {
+    const { stdout, code } = await run(["--version"]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`s3proxy ${VERSION}\n`);
+  });
+});
+
+describe("a good configuration", () => {
+  test("starts, serves S3 errors for an unreachable backend, and logs one line per request", async () => {
+    const proxy = await spawnProxy(["--endpoint", "http://127.0.0.1:1", "--no-cache"], {});
+    try {
+      const res = await fetch(`${proxy.endpoint}/bucket/key`);
+      expect(res.status).toBe(502);
+      expect(await res.text()).toContain("<Code>BadGateway</Code>");
+    } finally {
+      await proxy.stop();
+    }
+  });
+});

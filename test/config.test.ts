@@ -1,0 +1,108 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, resolveConfig, type Env, type Flags } from "../src/config.ts";
+
+function errorOf(flags: Flags, env: Env = {}): ConfigError {
+  try {
+    resolveConfig(flags, env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("defaults", () => {
+  test("with nothing set: AWS us-east-1 endpoint, port 3000 on all interfaces, info, pretty", () => {
+    const c = resolveConfig({}, {});
+    expect(c.endpoint.href).toBe("https://s3.us-east-1.amazonaws.com/");
+    expect([c.port, c.host, c.region, c.logLevel, c.logFormat]).toEqual([3000, "0.0.0.0", "us-east-1", "info", "pretty"]);
+    expect(c.domains).toEqual([]);
+  });
+});
+
+describe("precedence", () => {
+  test("a flag beats the environment, which beats the default", () => {
+    expect(resolveConfig({ port: "1" }, { PORT: "2" }).port).toBe(1);
+    expect(resolveConfig({}, { PORT: "2" }).port).toBe(2);
+    expect(resolveConfig({ host: "127.0.0.1" }, { HOST: "::1" }).host).toBe("127.0.0.1");
+    expect(resolveConfig({}, { HOST: "::1" }).host).toBe("::1");
+    expect(resolveConfig({ "log-format": "json" }, { LOG_FORMAT: "pretty" }).logFormat).toBe("json");
+  });
+
+  test("an empty environment variable counts as unset", () => {
+    expect(resolveConfig({}, { PORT: "" }).port).toBe(3000);
+  });
+
+  test("region: flag, then AWS_REGION, then AWS_DEFAULT_REGION", () => {
+    const env = { AWS_REGION: "eu-west-1", AWS_DEFAULT_REGION: "eu-west-2" };
+    expect(resolveConfig({ region: "ap-south-1" }, env).region).toBe("ap-south-1");
+    expect(resolveConfig({}, env).region).toBe("eu-west-1");
+    expect(resolveConfig({}, { AWS_DEFAULT_REGION: "eu-west-2" }).region).toBe("eu-west-2");
+  });
+
+  test("log level: flag, then LOG_LEVEL, then RUST_LOG", () => {
+    expect(resolveConfig({ "log-level": "error" }, { LOG_LEVEL: "warn", RUST_LOG: "debug" }).logLevel).toBe("error");
+    expect(resolveConfig({}, { LOG_LEVEL: "warn", RUST_LOG: "debug" }).logLevel).toBe("warn");
+    expect(resolveConfig({}, { RUST_LOG: "s3proxy=debug" }).logLevel).toBe("debug");
+  });
+
+  test("domains are split on commas, trimmed and lower-cased", () => {
+    expect(resolveConfig({ domain: " S3.Local , proxy.test,," }, {}).domains).toEqual(["s3.local", "proxy.test"]);
+    expect(resolveConfig({}, { S3PROXY_DOMAIN: "a.test" }).domains).toEqual(["a.test"]);
+  });
+});
+
+describe("endpoint fallbacks", () => {
+  const all = { ENDPOINT: "http://a:1", AWS_ENDPOINT_URL_S3: "http://b:2", AWS_ENDPOINT_URL: "http://c:3" };
+
+  test("the flag wins over every variable", () => {
+    expect(resolveConfig({ endpoint: "http://flag:9" }, all).endpoint.host).toBe("flag:9");
+  });
+
+  test("ENDPOINT, then AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL", () => {
+    expect(resolveConfig({}, all).endpoint.host).toBe("a:1");
+    expect(resolveConfig({}, { ...all, ENDPOINT: undefined }).endpoint.host).toBe("b:2");
+    expect(resolveConfig({}, { AWS_ENDPOINT_URL: "http://c:3" }).endpoint.host).toBe("c:3");
+  });
+
+  test("then the regional AWS endpoint of the configured region", () => {
+    expect(resolveConfig({}, { AWS_REGION: "eu-central-1" }).endpoint.href).toBe("https://s3.eu-central-1.amazonaws.com/");
+  });
+
+  test("keeps a base path and port", () => {
+    const c = resolveConfig({ endpoint: "https://gw.example.test:8443/s3/" }, {});
+    expect([c.endpoint.host, c.endpoint.pathname]).toEqual(["gw.example.test:8443", "/s3/"]);
+  });
+});
+
+describe("validation errors name the option", () => {
+  const cases: Array<[string, Flags, Env, string]> = [
+    ["unparseable endpoint", { endpoint: "not a url" }, {}, "--endpoint: not a URL"],
+    ["endpoint from the environment", {}, { ENDPOINT: "::nope" }, "--endpoint: not a URL"],
+    ["endpoint scheme", { endpoint: "ftp://host" }, {}, "--endpoint: must be http:// or https://"],
+    ["endpoint with a query", { endpoint: "http://host/?x=1" }, {}, "--endpoint: must not carry"],
+    ["endpoint with a fragment", { endpoint: "http://host/#f" }, {}, "--endpoint: must not carry"],
+    ["endpoint with user info", { endpoint: "http://u:p@host/" }, {}, "--endpoint: must not carry"],
+    ["port out of range", { port: "65536" }, {}, "--port: expected 0-65535"],
+    ["port not a number", { port: "80a" }, {}, "--port: expected 0-65535"],
+    ["negative port", {}, { PORT: "-1" }, "--port: expected 0-65535"],
+    ["region", { region: "Not A Region" }, {}, "--region: not a region name"],
+    ["unknown log level", { "log-level": "loud" }, {}, "--log-level: expected error, warn, info, debug or trace"],
+    ["unknown RUST_LOG level", {}, { RUST_LOG: "s3proxy=chatty" }, "--log-level:"],
+    ["log format", { "log-format": "xml" }, {}, "--log-format: expected pretty or json"],
+    ["cache size", { "cache-size": "lots" }, {}, "--cache-size: expected a size"],
+    ["block size too small", { "block-size": "1KiB" }, {}, "--block-size: expected a size"],
+    ["block size too large", { "block-size": "128MiB" }, {}, "--block-size: must be at most 64MiB"],
+    ["max object size", { "max-object-size": "x" }, {}, "--max-object-size: expected a size"],
+    ["meta ttl", { "meta-ttl": "soon" }, {}, "--meta-ttl: expected a duration"],
+    ["negative ttl", { "negative-ttl": "1 fortnight" }, {}, "--negative-ttl: expected a duration"],
+    ["boolean", {}, { CACHE: "maybe" }, "--cache: expected true or false"],
+  ];
+  for (const [name, flags, env, message] of cases) {
+    test(name, () => {
+      const e = errorOf(flags, env);
+      expect(e.message.startsWith(message)).toBe(true);
+      expect(e.message).not.toContain("\n");
+    });
+  }
+});
