@@ -14,7 +14,7 @@ import { BLOCK_HEADER } from "../../src/cache/disk-tier.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.ts";
-import { spawnProxy } from "../support/proxy-process.ts";
+import { spawnProxy } from "../support/spawn.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
 
 const BLOCK = 64 * 1024;
@@ -155,20 +155,22 @@ describe("disk tier through the proxy", () => {
 
   test("a proxy killed with SIGKILL during fills leaves a directory whose every served byte is right", async () => {
     const dir = freshDir();
-    const flags = ["--cache-dir", dir, "--block-size", String(BLOCK), "--no-prefetch"];
-    const first = await spawnProxy(viaRelay(), flags);
+    const args = ["--endpoint", relay.endpoint, "--cache-dir", dir, "--block-size", String(BLOCK), "--no-prefetch"];
+    const env = { AWS_ACCESS_KEY_ID: backend.accessKeyId, AWS_SECRET_ACCESS_KEY: backend.secretAccessKey };
+    const first = await spawnProxy(args, env);
     // Many fills in flight at once; kill the process once some have been answered.
     const reads = [...objects].flatMap(([key, body]) => rangesOf(body.length).map(([s, e]) => getRange(first.endpoint, key, s, e).then(() => true, () => false)));
     let answered = 0;
     await new Promise<void>((resolve) => {
       for (const r of reads) void r.then(() => ++answered === 8 && resolve());
     });
-    await first.kill();
+    first.process.kill(9);
+    await first.process.exited;
     const outcomes = await Promise.all(reads);
     expect(outcomes).toContain(false); // it was killed with reads (and their fills) still in flight
     expect(blockFiles(dir).length).toBeGreaterThan(0); // and after some fills had landed
 
-    const second = await spawnProxy(viaRelay(), flags);
+    const second = await spawnProxy(args, env);
     await readAll(second.endpoint);
     // And once more, now that the second run filled in what the first left out.
     await readAll(second.endpoint);
