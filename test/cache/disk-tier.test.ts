@@ -161,7 +161,7 @@ describe("one process per directory", () => {
     const taken = await open(dir);
     expect(readFileSync(join(dir, "lock"), "utf8")).toBe(String(process.pid));
     await taken.close();
-  });
+  }, 30_000);
 
   test("two tiers of one process cannot share a directory", async () => {
     const dir = freshDir();

@@ -72,7 +72,7 @@ describe("two proxies sharing one Redis", () => {
     expect(head.ContentLength).toBe(body.length);
     expect(relay.count()).toBe(0);
     expect(redisOf(two).counters.hits).toBeGreaterThan(0);
-  });
+  }, 30_000);
 
   test("an overwrite through proxy 1 is what proxy 2 serves at once", async () => {
     const key = "shared/object-1.bin";
@@ -85,7 +85,7 @@ describe("two proxies sharing one Redis", () => {
       const head = await client(two).send(new HeadObjectCommand({ Bucket: backend.bucket, Key: key }));
       expect(head.ETag).toBe(`"${new Bun.CryptoHasher("md5").update(next).digest("hex")}"`);
     }
-  });
+  }, 30_000);
 
   test("Redis killed mid-run: every client request still succeeds with the right bytes", async () => {
     const reads: Array<Promise<void>> = [];

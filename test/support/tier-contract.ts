@@ -90,6 +90,6 @@ export function tierContract(name: string, subject: () => TierSubject): void {
         let kept = 0;
         for (let i = 0; i < count; i++) if (await tier.getBlock(`k-bound-${i}`, block)) kept++;
         expect(kept).toBeLessThan(count);
-      }));
+      }), 30_000);
   });
 }
