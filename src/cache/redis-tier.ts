@@ -22,6 +22,8 @@ import { RedisClient, type RedisOptions } from "bun";
 import type { CacheTier, StoredMeta, TierLog } from "./tier.ts";
 import { keyDigest, TierCounters, TierHealth } from "./tier.ts";
 
+const CONNECT_TIMEOUT_MS = 2000;
+
 export interface RedisTierOptions {
   url: string;
   /** Keys are digested within this namespace (the backend), so fleets of different backends can share a server. */
@@ -57,7 +59,8 @@ export class RedisTier implements CacheTier {
     this.now = opts.now ?? Date.now;
     this.health = new TierHealth("redis", opts.log, this.counters);
     // We reconnect ourselves (throttled), and a command sent while disconnected must fail at once, not queue.
-    const options: RedisOptions = { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: opts.timeoutMs };
+    // Connecting happens beside the requests (they miss meanwhile), so it may take longer than a call.
+    const options: RedisOptions = { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: CONNECT_TIMEOUT_MS };
     this.client = new RedisClient(opts.url, options);
     this.subscriber = new RedisClient(opts.url, options);
     this.channel = `s3proxy:invalidate:${keyDigest(opts.namespace, "").toString("base64url")}`;

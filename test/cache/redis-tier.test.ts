@@ -137,6 +137,19 @@ describe("failures are misses", () => {
     await tier.close();
   }, 30_000);
 
+  test("a server that is down when the tier opens is a warning, not a failure to start", async () => {
+    const warnings: string[] = [];
+    const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const deadPort = probe.port;
+    probe.stop(true);
+    const tier = await open({ url: `redis://127.0.0.1:${deadPort}`, log: { warn: (m) => warnings.push(m), info() {} } });
+    expect(await tier.getBlock("k", 10)).toBeUndefined();
+    tier.putBlock("k", randomBytes(10, 1));
+    await tier.flush();
+    expect(warnings.length).toBe(1);
+    await tier.close();
+  });
+
   test("a hung server (SIGSTOP) answers within the timeout as a miss", async () => {
     const tier = await open({ timeoutMs: 200 });
     const pid = Number(/process_id:(\d+)/.exec(String(await redis.command("INFO", ["server"])))![1]);
