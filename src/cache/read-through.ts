@@ -124,19 +124,17 @@ export class ReadThroughCache {
     if (condition === "precondition-failed") {
       throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: op.headers.has("if-match") ? "If-Match" : "If-Unmodified-Since" });
     }
-    if (condition === "not-modified") return { response: new Response(null, { status: 304, headers: objectHeaders(meta) }), result };
+    if (condition === "not-modified") return { response: new Response(null, { status: 304, headers: responseHeaders(meta, result) }), result };
     if (isHead) {
       this.stats[result === "MISS" ? "misses" : "hits"]++;
-      const headers = objectHeaders(meta);
-      headers.set("content-length", String(meta.size));
-      return { response: new Response(null, { status: 200, headers }), result };
+      return { response: new Response(null, { status: 200, headers: { ...responseHeaders(meta, result), "content-length": String(meta.size) } }), result };
     }
 
     let wanted: ByteRange;
     let status = 206;
     if (range === undefined || range === "ignored" || range === "multi") {
       if (meta.size > this.opts.maxObjectSize || !meta.cacheable) return undefined;
-      if (meta.size === 0) return { response: new Response(new Uint8Array(0), { status: 200, headers: objectHeaders(meta) }), result };
+      if (meta.size === 0) return { response: new Response(new Uint8Array(0), { status: 200, headers: responseHeaders(meta, result) }), result };
       wanted = { start: 0, end: meta.size - 1 };
       status = 200;
     } else {
@@ -149,12 +147,12 @@ export class ReadThroughCache {
     if (!meta.cacheable || (status === 206 && rangeLength(wanted) > this.opts.maxRangeSize)) return undefined;
 
     const version = versionOf(bucket, key, versionId, meta);
-    const read = await this.blocks.read(version, wanted, (o, r) => this.fetchRange(o, r));
+    const cached = this.blocks.readCached(version, wanted);
+    const read = cached ? { bytes: cached, cachedBlocks: 1, fetchedBlocks: 0 } : await this.blocks.read(version, wanted, (o, r) => this.fetchRange(o, r));
     if (result === "HIT") result = read.fetchedBlocks === 0 ? "HIT" : read.cachedBlocks === 0 ? "MISS" : "PARTIAL";
     if (result === "STALE") this.stats.staleServed++;
     this.count(result, read.bytes.byteLength, read.cachedBlocks, read.fetchedBlocks);
-    const headers = objectHeaders(meta);
-    if (status === 206) headers.set("content-range", contentRange(wanted, meta.size));
+    const headers = status === 206 ? { ...responseHeaders(meta, result), "content-range": contentRange(wanted, meta.size) } : responseHeaders(meta, result);
     return { response: new Response(read.bytes, { status, headers }), result };
   }
 
@@ -402,8 +400,17 @@ function metaFromResponse(headers: Headers, size: number | undefined): ObjectMet
   return { size, etag, lastModified: headers.get("last-modified") ?? undefined, headers: kept, cacheable: backendAllowsCaching(headers) };
 }
 
-function objectHeaders(meta: ObjectMeta): Headers {
-  return new Headers(meta.headers as Array<[string, string]>);
+/** Object headers as a plain record, built once per metadata entry (the hit path spreads it). */
+const headerRecords = new WeakMap<ObjectMeta, Record<string, string>>();
+
+function responseHeaders(meta: ObjectMeta, result: CacheResult): Record<string, string> {
+  let record = headerRecords.get(meta);
+  if (!record) {
+    record = {};
+    for (const [k, v] of meta.headers) record[k] = record[k] === undefined ? v : `${record[k]}, ${v}`;
+    headerRecords.set(meta, record);
+  }
+  return { ...record, "x-cache": result };
 }
 
 async function rememberNotFound(res: Response): Promise<NotFound> {

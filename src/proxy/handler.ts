@@ -69,9 +69,10 @@ async function serve(ctx: ProxyContext, op: S3Operation, req: Request, record: R
     const answer = await cache.serve(op);
     if (answer) {
       record.cache = answer.result;
-      const response = answer.fromBackend ? (await relayResponse(answer.response, op.method, ctx.relay)).response : answer.response;
-      response.headers.set("x-cache", answer.result);
-      return response;
+      if (!answer.fromBackend) return answer.response;
+      const relayed = (await relayResponse(answer.response, op.method, ctx.relay)).response;
+      relayed.headers.set("x-cache", answer.result);
+      return relayed;
     }
   }
   const invalidates = cache ? invalidation(op) : undefined;

@@ -129,13 +129,11 @@ function isPlausibleBucket(bucket: string): boolean {
  * and the backend (Bun's fetch included) normalises them away, so the backend would see a
  * different key from the one authorised and cached. Reject them instead of guessing.
  */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
 function checkKey(key: string): void {
   if (key.length > 1024 * 4) throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
-  for (const segment of key.split("/")) {
-    if (segment === "." || segment === "..") {
-      throw new S3Error("InvalidRequest", "Keys with '.' or '..' path segments are not supported by this proxy.");
-    }
-  }
+  if (DOT_SEGMENT.test(key)) throw new S3Error("InvalidRequest", "Keys with '.' or '..' path segments are not supported by this proxy.");
 }
 
 function classify(method: string, bucket: string | undefined, key: string | undefined, query: QueryParam[], headers: Headers): OperationKind {
