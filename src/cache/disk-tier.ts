@@ -246,12 +246,16 @@ export class DiskTier implements CacheTier {
     const found: Array<{ name: string; size: number; mtime: number }> = [];
     for (const kind of ["blocks", "meta"] as const) {
       await mkdir(join(dir, kind), { recursive: true });
+      // One fan-out directory at a time, its files stat'ed concurrently: start-up time matters with 100k files.
       for (const fan of await readdir(join(dir, kind))) {
         const sub = `${kind}/${fan}`;
-        for (const entry of await readdir(join(dir, sub)).catch(() => [])) {
-          const st = await stat(join(dir, sub, entry)).catch(() => undefined);
-          if (st?.isFile()) found.push({ name: `${sub}/${entry}`, size: st.size, mtime: st.mtimeMs });
-        }
+        const entries = await readdir(join(dir, sub)).catch(() => [] as string[]);
+        await Promise.all(
+          entries.map(async (entry) => {
+            const st = await stat(join(dir, sub, entry)).catch(() => undefined);
+            if (st?.isFile()) found.push({ name: `${sub}/${entry}`, size: st.size, mtime: st.mtimeMs });
+          }),
+        );
       }
     }
     found.sort((a, b) => a.mtime - b.mtime);
