@@ -33,6 +33,9 @@ const FORMAT = 1;
 /** magic u32, format u32, key digest 32 bytes, length u32, crc32 u32. */
 export const BLOCK_HEADER = 48;
 
+/** Bytes of writes queued at most (a block is at most 64 MiB): the disk tier is best effort. */
+const MAX_PENDING_BYTES = 256 * 1024 ** 2;
+
 export interface DiskTierOptions {
   dir: string;
   /** Bound on the bytes of all files (headers included). */
@@ -184,8 +187,8 @@ export class DiskTier implements CacheTier {
   /** Write a file atomically in the background, within the size bound. */
   private write(name: string, bytes: Uint8Array): void {
     const size = bytes.byteLength;
-    // Writes in flight already fill the bound: drop this one rather than overshoot.
-    if (this.pending + size > this.opts.limitBytes) return;
+    // Drop the write rather than overshoot the bound, or queue up memory behind a slow disk.
+    if (this.pending + size > Math.min(this.opts.limitBytes, MAX_PENDING_BYTES)) return;
     this.pending += size;
     this.evictUntil(this.opts.limitBytes - this.pending);
     const tmp = join(this.opts.dir, "tmp", `${process.pid}.${++this.seq}`);
