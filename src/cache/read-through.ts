@@ -55,6 +55,8 @@ class StaleObject extends Error {}
 
 export class ReadThroughCache {
   private readonly discovering = new Map<string, Promise<ObjectMeta | undefined>>();
+  /** When each bucket last had keys changed that we could not name (see forgetBucket). */
+  private readonly bucketsChangedAt = new Map<string, number>();
   private readonly fillTimes = new LatencyWindow();
 
   constructor(
@@ -64,7 +66,7 @@ export class ReadThroughCache {
     private readonly stats: CacheStats,
     private readonly opts: ReadThroughOptions,
   ) {
-    for (const tier of opts.tiers ?? []) tier.onInvalidate?.((id) => this.forgetId(id));
+    for (const tier of opts.tiers ?? []) tier.onInvalidate?.((change) => ("id" in change ? this.forgetId(change.id) : this.forgetBucket(change.bucket)));
   }
 
   /** Answer a GetObject or HeadObject the cache policy allowed; undefined means "forward it". */
@@ -176,7 +178,10 @@ export class ReadThroughCache {
 
   /** Forget a key after a write through the proxy. */
   invalidate(bucket: string, key?: string): void {
-    if (key === undefined) this.meta.invalidateBucket(bucket);
+    if (key === undefined) {
+      this.forgetBucket(bucket);
+      for (const tier of this.opts.tiers ?? []) tier.invalidateBucket?.(bucket);
+    }
     else {
       this.meta.invalidate(bucket, key);
       for (const tier of this.opts.tiers ?? []) tier.deleteMeta(metaKey(bucket, key));
@@ -191,16 +196,26 @@ export class ReadThroughCache {
     const tiers = this.opts.tiers ?? [];
     if (tiers.length === 0 || !this.meta.enabled) return undefined;
     const now = (this.opts.now ?? Date.now)();
+    const changedAt = this.bucketsChangedAt.get(bucket) ?? -Infinity;
     let expired = false;
     for (const tier of tiers) {
       const stored = await tier.getMeta(metaKey(bucket, key, versionId));
-      if (stored && stored.learnedAt + (this.opts.metaTtlMs ?? 0) > now) {
+      if (stored && stored.learnedAt + (this.opts.metaTtlMs ?? 0) > now && stored.learnedAt > changedAt) {
         this.meta.setFound(bucket, key, versionId, stored.meta);
         return { kind: "found" as const, meta: stored.meta };
       }
       expired ||= stored !== undefined;
     }
     return expired ? ("expired" as const) : undefined;
+  }
+
+  /**
+   * A bucket's keys changed unnamed (DeleteObjects, here or heard from another proxy): drop
+   * its metadata from memory, and distrust what the tiers learned of it before now.
+   */
+  private forgetBucket(bucket: string): void {
+    this.meta.invalidateBucket(bucket);
+    this.bucketsChangedAt.set(bucket, (this.opts.now ?? Date.now)());
   }
 
   /** Another proxy wrote this key (heard through a shared tier): drop it from memory. */

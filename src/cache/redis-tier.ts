@@ -10,7 +10,8 @@
  *   `maxmemory-policy allkeys-lru`).
  * - Consistency: blocks are keyed by object version (ETag), so a stale block can never be
  *   served. A write through any proxy deletes the key's metadata here and publishes the key
- *   on a channel; every proxy drops it from memory on hearing it. Metadata can only be stale
+ *   (or, for DeleteObjects, the bucket) on a channel; every proxy drops it from memory on
+ *   hearing it. Metadata can only be stale
  *   when an invalidation was missed (a proxy cut off from Redis at that moment), and then
  *   for at most the meta TTL.
  * - Failure: Redis is an optimisation. A call that fails or takes longer than the timeout
@@ -19,7 +20,7 @@
  *   server costs requests at most one timeout per retry period.
  */
 import { RedisClient, type RedisOptions } from "bun";
-import type { CacheTier, StoredMeta, TierLog } from "./tier.ts";
+import type { CacheTier, Invalidation, StoredMeta, TierLog } from "./tier.ts";
 import { keyDigest, TierCounters, TierHealth } from "./tier.ts";
 
 const CONNECT_TIMEOUT_MS = 2000;
@@ -48,7 +49,7 @@ export class RedisTier implements CacheTier {
   private readonly channel: string;
   /** Tells our own invalidations apart from other proxies'. */
   private readonly origin = crypto.randomUUID();
-  private readonly listeners: Array<(id: string) => void> = [];
+  private readonly listeners: Array<(change: Invalidation) => void> = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly now: () => number;
   private skipUntil = 0;
@@ -119,7 +120,11 @@ export class RedisTier implements CacheTier {
     this.send((c) => c.publish(this.channel, JSON.stringify({ origin: this.origin, id })));
   }
 
-  onInvalidate(listener: (id: string) => void): void {
+  invalidateBucket(bucket: string): void {
+    this.send((c) => c.publish(this.channel, JSON.stringify({ origin: this.origin, bucket })));
+  }
+
+  onInvalidate(listener: (change: Invalidation) => void): void {
     this.listeners.push(listener);
   }
 
@@ -190,9 +195,14 @@ export class RedisTier implements CacheTier {
   }
 
   private heard(message: string): void {
+    let parsed: { origin?: unknown; id?: unknown; bucket?: unknown };
     try {
-      const { origin, id } = JSON.parse(message) as { origin: string; id: string };
-      if (origin !== this.origin) for (const listener of this.listeners) listener(id);
-    } catch {}
+      parsed = JSON.parse(message);
+    } catch {
+      return;
+    }
+    if (parsed.origin === this.origin) return;
+    const change = typeof parsed.id === "string" ? { id: parsed.id } : typeof parsed.bucket === "string" ? { bucket: parsed.bucket } : undefined;
+    if (change) for (const listener of this.listeners) listener(change);
   }
 }

@@ -24,14 +24,19 @@ export interface CacheTier {
   putMeta(id: string, stored: StoredMeta): void;
   /** Forget metadata here and, for a shared tier, in every other proxy that uses it. */
   deleteMeta(id: string): void;
-  /** Shared tiers: `listener` hears the ids other proxies deleted, to drop them from memory. */
-  onInvalidate?(listener: (id: string) => void): void;
+  /** Shared tiers: tell every other proxy that a bucket's metadata is stale (DeleteObjects names its keys only in the body). */
+  invalidateBucket?(bucket: string): void;
+  /** Shared tiers: `listener` hears what other proxies invalidated, to drop it from memory. */
+  onInvalidate?(listener: (change: Invalidation) => void): void;
   readonly counters: TierCounters;
   /** Resolves when the writes handed over so far have landed (or failed). */
   flush(): Promise<void>;
   /** Finish pending writes and release what the tier holds (locks, connections). */
   close(): Promise<void>;
 }
+
+/** What a write through another proxy made stale: one object's metadata, or a whole bucket's. */
+export type Invalidation = { id: string } | { bucket: string };
 
 /** What a tier counts, read by metrics and tests. */
 export class TierCounters {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RedisTier, type RedisTierOptions } from "../../src/cache/redis-tier.ts";
-import type { StoredMeta } from "../../src/cache/tier.ts";
+import type { Invalidation, StoredMeta } from "../../src/cache/tier.ts";
 import { randomBytes } from "../support/clients.ts";
 import { startRedis, type TestRedis } from "../support/redis.ts";
 import { tierContract } from "../support/tier-contract.ts";
@@ -84,21 +84,23 @@ describe("shared tier", () => {
     await b.close();
   });
 
-  test("a delete through one proxy's tier is heard by the others, not by itself", async () => {
+  test("a key or bucket invalidated through one proxy's tier is heard by the others, not by itself", async () => {
     const ns = "http://shared-backend/";
     const one = await open({ namespace: ns });
     const two = await open({ namespace: ns });
-    const heardByOne: string[] = [];
-    const heardByTwo: string[] = [];
-    one.onInvalidate((id) => heardByOne.push(id));
-    two.onInvalidate((id) => heardByTwo.push(id));
+    const heardByOne: Invalidation[] = [];
+    const heardByTwo: Invalidation[] = [];
+    one.onInvalidate((change) => heardByOne.push(change));
+    two.onInvalidate((change) => heardByTwo.push(change));
     one.putMeta("bucket\u0000key\u0000", stored('"1"'));
     await one.flush();
     expect(await two.getMeta("bucket\u0000key\u0000")).toBeDefined();
     one.deleteMeta("bucket\u0000key\u0000");
     await one.flush();
-    for (let i = 0; i < 100 && heardByTwo.length === 0; i++) await Bun.sleep(10);
-    expect(heardByTwo).toEqual(["bucket\u0000key\u0000"]);
+    one.invalidateBucket("bucket");
+    await one.flush();
+    for (let i = 0; i < 100 && heardByTwo.length < 2; i++) await Bun.sleep(10);
+    expect(heardByTwo).toEqual([{ id: "bucket\u0000key\u0000" }, { bucket: "bucket" }]);
     expect(heardByOne).toEqual([]);
     expect(await two.getMeta("bucket\u0000key\u0000")).toBeUndefined();
     await one.close();

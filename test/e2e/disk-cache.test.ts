@@ -5,7 +5,7 @@
  * file is refetched rather than served, and the directory stays within its size.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -152,6 +152,20 @@ describe("disk tier through the proxy", () => {
     expect(diskOf(proxy).counters.evictions).toBeGreaterThan(0);
     await proxy.stop();
   }, 60_000);
+
+  test("DeleteObjects through the proxy is seen at once, though the disk still holds the deleted key's metadata", async () => {
+    const dir = freshDir();
+    const proxy = await startProxy(dir);
+    const key = "disk/to-delete.bin";
+    const body = randomBytes(2 * BLOCK, 5);
+    expect((await fetch(`${backend.endpoint}/${backend.bucket}/${key}`, { method: "PUT", body })).status).toBe(200);
+    expect(await getRange(proxy.endpoint, key, 0, 99)).toEqual(body.subarray(0, 100));
+    await diskOf(proxy).flush();
+    await client(proxy.endpoint).send(new DeleteObjectsCommand({ Bucket: backend.bucket, Delete: { Objects: [{ Key: key }] } }));
+    const after = await getRange(proxy.endpoint, key, 0, 99).catch((err: { name: string }) => err.name);
+    expect(after).toBe("NoSuchKey");
+    await proxy.stop();
+  }, 30_000);
 
   test("a proxy killed with SIGKILL during fills leaves a directory whose every served byte is right", async () => {
     const dir = freshDir();

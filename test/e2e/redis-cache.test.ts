@@ -5,7 +5,7 @@
  * killing Redis mid-run costs clients nothing but cache hits.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { RedisTier } from "../../src/cache/redis-tier.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
@@ -84,6 +84,19 @@ describe("two proxies sharing one Redis", () => {
       expect(await getRange(two, key, 0, 999)).toEqual(next.subarray(0, 1000));
       const head = await client(two).send(new HeadObjectCommand({ Bucket: backend.bucket, Key: key }));
       expect(head.ETag).toBe(`"${new Bun.CryptoHasher("md5").update(next).digest("hex")}"`);
+    }
+  }, 30_000);
+
+  test("DeleteObjects through proxy 1 is what proxy 2 answers at once (404)", async () => {
+    const key = "shared/to-delete.bin";
+    const body = randomBytes(BLOCK + 5, 55);
+    await client(one).send(new PutObjectCommand({ Bucket: backend.bucket, Key: key, Body: body }));
+    expect(await getRange(two, key, 0, 99)).toEqual(body.subarray(0, 100));
+    expect(await getRange(one, key, 0, 99)).toEqual(body.subarray(0, 100));
+    await redisOf(one).flush();
+    await client(one).send(new DeleteObjectsCommand({ Bucket: backend.bucket, Delete: { Objects: [{ Key: key }] } }));
+    for (const proxy of [two, one]) {
+      expect(await getRange(proxy, key, 0, 99).catch((err: { name: string }) => err.name)).toBe("NoSuchKey");
     }
   }, 30_000);
 
