@@ -24,6 +24,8 @@ import type { CacheTier, Invalidation, StoredMeta, TierLog } from "./tier.ts";
 import { keyDigest, TierCounters, TierHealth } from "./tier.ts";
 
 const CONNECT_TIMEOUT_MS = 2000;
+/** Block bytes being written at most (about 30 ms of a 10 Gbit/s link). */
+const MAX_PENDING_BYTES = 32 * 1024 ** 2;
 
 export interface RedisTierOptions {
   url: string;
@@ -53,6 +55,7 @@ export class RedisTier implements CacheTier {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly now: () => number;
   private skipUntil = 0;
+  private pendingBytes = 0;
   private connecting: Promise<void> | undefined;
   private closed = false;
 
@@ -90,7 +93,11 @@ export class RedisTier implements CacheTier {
   }
 
   putBlock(key: string, bytes: Uint8Array): void {
-    this.send((c) => c.set(this.key("b", key), bytes, "PX", this.opts.blockTtlMs));
+    // Drop the write rather than queue more behind it: a burst of fills must not make every
+    // call on the connection (lookups included) wait past the timeout.
+    if (this.pendingBytes + bytes.byteLength > MAX_PENDING_BYTES) return;
+    this.pendingBytes += bytes.byteLength;
+    void this.send((c) => c.set(this.key("b", key), bytes, "PX", this.opts.blockTtlMs)).finally(() => (this.pendingBytes -= bytes.byteLength));
   }
 
   async getMeta(id: string): Promise<StoredMeta | undefined> {
@@ -141,12 +148,13 @@ export class RedisTier implements CacheTier {
   }
 
   /** A write in the background; its failure is counted like any other. */
-  private send(op: (c: RedisClient) => Promise<unknown>): void {
+  private send(op: (c: RedisClient) => Promise<unknown>): Promise<void> {
     const done = this.call(op).then((r) => {
       if (r !== undefined) this.counters.writes++;
     });
     this.inFlight.add(done);
     done.finally(() => this.inFlight.delete(done));
+    return done;
   }
 
   /** Run one command within the timeout; undefined when Redis is down, slow or failing. */
