@@ -54,7 +54,9 @@ export class RedisTier implements CacheTier {
   private readonly listeners: Array<(change: Invalidation) => void> = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly now: () => number;
+  private readonly channelHealth: TierHealth;
   private skipUntil = 0;
+  private retryConnectAt = 0;
   private pendingBytes = 0;
   private connecting: Promise<void> | undefined;
   private closed = false;
@@ -62,6 +64,7 @@ export class RedisTier implements CacheTier {
   private constructor(private readonly opts: RedisTierOptions) {
     this.now = opts.now ?? Date.now;
     this.health = new TierHealth("redis", opts.log, this.counters);
+    this.channelHealth = new TierHealth("redis (invalidation channel)", opts.log, this.counters, "writes through other proxies reach this one only through the meta TTL until it recovers");
     // We reconnect ourselves (throttled), and a command sent while disconnected must fail at once, not queue.
     // Connecting happens beside the requests (they miss meanwhile), so it may take longer than a call.
     const options: RedisOptions = { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: CONNECT_TIMEOUT_MS };
@@ -182,23 +185,26 @@ export class RedisTier implements CacheTier {
     this.skipUntil = this.now() + this.opts.retryAfterMs;
   }
 
-  /** (Re)connect both connections, at most once per retry period. */
+  /**
+   * (Re)connect what is down, at most once per retry period. The invalidation channel fails
+   * on its own (a server that refuses SUBSCRIBE still serves as a cache; metadata is then
+   * only as fresh as the meta TTL), with its own warning.
+   */
   private reconnect(): Promise<void> {
-    if (this.closed || this.connecting || this.now() < this.skipUntil) return this.connecting ?? Promise.resolve();
+    if (this.closed || this.connecting || this.now() < this.retryConnectAt) return this.connecting ?? Promise.resolve();
+    this.retryConnectAt = this.now() + this.opts.retryAfterMs;
     this.connecting = (async () => {
-      try {
-        if (!this.client.connected) await this.client.connect();
-        if (!this.subscriber.connected) {
+      if (!this.client.connected) await this.client.connect().then(() => this.health.ok(), (err) => this.fail(err));
+      if (this.client.connected && !this.subscriber.connected) {
+        try {
           await this.subscriber.connect();
           await this.subscriber.subscribe(this.channel, (message) => this.heard(message));
+          this.channelHealth.ok();
+        } catch (err) {
+          this.channelHealth.failed(err);
         }
-        this.health.ok();
-      } catch (err) {
-        this.fail(err);
-      } finally {
-        this.connecting = undefined;
       }
-    })();
+    })().finally(() => (this.connecting = undefined));
     return this.connecting;
   }
 

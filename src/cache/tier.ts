@@ -67,13 +67,14 @@ export class TierHealth {
     private readonly name: string,
     private readonly log: TierLog,
     private readonly counters: TierCounters,
+    private readonly consequence = "its lookups are misses until it recovers",
   ) {}
 
   failed(err: unknown): void {
     this.counters.failures++;
     if (this.failing) return;
     this.failing = true;
-    this.log.warn(`cache tier ${this.name} is failing (${err instanceof Error ? err.message : String(err)}): its lookups are misses until it recovers`);
+    this.log.warn(`cache tier ${this.name} is failing (${err instanceof Error ? err.message : String(err)}): ${this.consequence}`);
   }
 
   ok(): void {

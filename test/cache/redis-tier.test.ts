@@ -152,6 +152,20 @@ describe("failures are misses", () => {
     await tier.close();
   });
 
+  test("a server that refuses SUBSCRIBE still serves as a cache, with one warning about the invalidation channel", async () => {
+    await redis.command("ACL", ["SETUSER", "nosub", "on", "nopass", "~*", "&*", "+@all", "-subscribe"]);
+    const warnings: string[] = [];
+    const tier = await open({ url: redis.url.replace("redis://", "redis://nosub@"), log: { warn: (m) => warnings.push(m), info() {} } });
+    for (let i = 0; i < 5; i++) {
+      tier.putBlock(`k${i}`, randomBytes(100, i + 1));
+      await tier.flush();
+      expect(await tier.getBlock(`k${i}`, 100)).toEqual(randomBytes(100, i + 1));
+    }
+    expect(warnings.length).toBe(1);
+    expect(warnings[0]).toContain("invalidation channel");
+    await tier.close();
+  });
+
   test("a hung server (SIGSTOP) answers within the timeout as a miss", async () => {
     const tier = await open({ timeoutMs: 200 });
     const pid = Number(/process_id:(\d+)/.exec(String(await redis.command("INFO", ["server"])))![1]);
