@@ -47,7 +47,7 @@ export interface DiskTierOptions {
 
 export class CacheDirLocked extends Error {
   constructor(dir: string, pid: number) {
-    super(`--cache-dir ${dir} is in use by process ${pid} (one proxy per cache directory)`);
+    super(`--cache-dir ${dir} is locked by running process ${pid} (one proxy per cache directory)`);
     this.name = "CacheDirLocked";
   }
 }

@@ -172,22 +172,30 @@ describe("disk tier through the proxy", () => {
     const args = ["--endpoint", relay.endpoint, "--cache-dir", dir, "--block-size", String(BLOCK), "--no-prefetch"];
     const env = { AWS_ACCESS_KEY_ID: backend.accessKeyId, AWS_SECRET_ACCESS_KEY: backend.secretAccessKey };
     const first = await spawnProxy(args, env);
-    // Many fills in flight at once; kill the process once some have been answered.
+    // Many fills in flight at once; kill the process as soon as the first block file has landed.
     const reads = [...objects].flatMap(([key, body]) => rangesOf(body.length).map(([s, e]) => getRange(first.endpoint, key, s, e).then(() => true, () => false)));
-    let answered = 0;
-    await new Promise<void>((resolve) => {
-      for (const r of reads) void r.then(() => ++answered === 8 && resolve());
-    });
+    const blocksDir = join(dir, "blocks");
+    while (readdirSync(blocksDir).every((sub) => readdirSync(join(blocksDir, sub)).length === 0)) await Bun.sleep(1);
     first.process.kill(9);
     await first.process.exited;
     const outcomes = await Promise.all(reads);
-    expect(outcomes).toContain(false); // it was killed with reads (and their fills) still in flight
+    expect(outcomes).toContain(false); // killed with reads (and their fills) still in flight
     expect(blockFiles(dir).length).toBeGreaterThan(0); // and after some fills had landed
 
     const second = await spawnProxy(args, env);
     await readAll(second.endpoint);
     // And once more, now that the second run filled in what the first left out.
     await readAll(second.endpoint);
+
+    // While it runs, a second process on the same directory refuses to start, naming it.
+    const refused = await spawnProxy(args, env).then(
+      async (p) => {
+        await p.stop();
+        return "started";
+      },
+      (err: Error) => err.message,
+    );
+    expect(refused).toContain(`--cache-dir ${dir} is locked by running process ${second.process.pid}`);
     await second.stop();
   }, 60_000);
 });
