@@ -198,10 +198,12 @@ export class ReadThroughCache {
     const now = (this.opts.now ?? Date.now)();
     const changedAt = this.bucketsChangedAt.get(bucket) ?? -Infinity;
     let expired = false;
-    for (const tier of tiers) {
-      const stored = await tier.getMeta(metaKey(bucket, key, versionId));
+    const id = metaKey(bucket, key, versionId);
+    for (let i = 0; i < tiers.length; i++) {
+      const stored = await tiers[i]!.getMeta(id);
       if (stored && stored.learnedAt + (this.opts.metaTtlMs ?? 0) > now && stored.learnedAt > changedAt) {
         this.meta.setFound(bucket, key, versionId, stored.meta);
+        for (let j = 0; j < i; j++) tiers[j]!.putMeta(id, stored);
         return { kind: "found" as const, meta: stored.meta };
       }
       expired ||= stored !== undefined;

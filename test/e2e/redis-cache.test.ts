@@ -6,6 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { RedisTier } from "../../src/cache/redis-tier.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
@@ -97,6 +100,31 @@ describe("two proxies sharing one Redis", () => {
     await client(one).send(new DeleteObjectsCommand({ Bucket: backend.bucket, Delete: { Objects: [{ Key: key }] } }));
     for (const proxy of [two, one]) {
       expect(await getRange(proxy, key, 0, 99).catch((err: { name: string }) => err.name)).toBe("NoSuchKey");
+    }
+  }, 30_000);
+
+  test("with disk and Redis, what Redis supplied is written back to disk: restarted without Redis, zero upstream requests", async () => {
+    const key = "shared/object-2.bin";
+    const body = objects.get(key)!;
+    for (const [s, e] of rangesOf(body.length)) expect(await getRange(one, key, s, e)).toEqual(body.subarray(s, e + 1));
+    await redisOf(one).flush();
+
+    const dir = mkdtempSync(join(tmpdir(), "redis-disk-"));
+    try {
+      relay.reset();
+      const both = await startTestProxy({ ...backend, endpoint: relay.endpoint }, { "redis-url": redis.url, "cache-dir": dir, "block-size": String(BLOCK), prefetch: false });
+      expect(both.cache!.tiers.map((t) => t.name)).toEqual(["disk", "redis"]);
+      for (const [s, e] of rangesOf(body.length)) expect(await getRange(both, key, s, e)).toEqual(body.subarray(s, e + 1));
+      expect(both.cache!.tiers[1]!.counters.hits).toBeGreaterThan(0);
+      await both.stop();
+
+      const diskOnly = await startTestProxy({ ...backend, endpoint: relay.endpoint }, { "cache-dir": dir, "block-size": String(BLOCK), prefetch: false });
+      for (const [s, e] of rangesOf(body.length)) expect(await getRange(diskOnly, key, s, e)).toEqual(body.subarray(s, e + 1));
+      expect(diskOnly.cache!.tiers[0]!.counters.hits).toBeGreaterThan(0);
+      await diskOnly.stop();
+      expect(relay.count()).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
 
