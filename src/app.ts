@@ -1,15 +1,23 @@
 /** Assemble a running proxy from a resolved configuration: credentials, upstream client, handler, server. */
 import type { Server } from "bun";
+import type { AuthMode } from "./auth/authenticate.ts";
+import { onBehalfOfRequest } from "./auth/acting-as.ts";
+import { ReadGrants } from "./auth/read-grants.ts";
+import { setupClientAuth } from "./auth/setup.ts";
 import { BlockCache } from "./cache/block-cache.ts";
 import { DiskTier } from "./cache/disk-tier.ts";
 import { LruStore } from "./cache/lru.ts";
 import { MetaCache } from "./cache/meta-cache.ts";
-import { ReadThroughCache } from "./cache/read-through.ts";
+import { ReadThroughCache, type Upstream } from "./cache/read-through.ts";
 import { RedisTier } from "./cache/redis-tier.ts";
 import { CacheStats } from "./cache/stats.ts";
 import type { CacheTier } from "./cache/tier.ts";
 import type { CacheConfig, Config, Env } from "./config.ts";
 import type { Logger } from "./log.ts";
+import { createAccessLog } from "./ops/access-log.ts";
+import { ProxyMetrics } from "./ops/metrics.ts";
+import { checkReadiness } from "./ops/readiness.ts";
+import { createOpsRoutes, opsOnly, withOpsRoutes } from "./ops/routes.ts";
 import { createHandler, type Handler } from "./proxy/handler.ts";
 import { BufferBudget } from "./proxy/respond.ts";
 import { listen } from "./server/server.ts";
@@ -22,8 +30,14 @@ export interface Proxy {
   url: URL;
   handler: Handler;
   credentialSource: CredentialSource;
+  authMode: AuthMode;
   cache?: { store: LruStore; stats: CacheStats; reads: ReadThroughCache; tiers: CacheTier[] };
+  metrics: ProxyMetrics;
+  /** The --metrics-port server, when there is one. */
+  opsServer?: Server<undefined>;
   stop(): Promise<void>;
+  /** Stop accepting connections and wait up to `timeoutMs` for in-flight requests; false if some were cut off. */
+  drain(timeoutMs: number): Promise<boolean>;
 }
 
 /** Metadata entries kept at most (a few hundred bytes each). */
@@ -48,7 +62,7 @@ async function createTiers(config: CacheConfig, backend: URL, log: Logger): Prom
   return tiers;
 }
 
-function createCache(config: CacheConfig, upstream: UpstreamClient, tiers: CacheTier[]) {
+function createCache(config: CacheConfig, upstream: Upstream, tiers: CacheTier[]) {
   const store = new LruStore(config.sizeBytes);
   const stats = new CacheStats();
   const meta = new MetaCache({ ttlMs: config.metaTtlMs, negativeTtlMs: config.negativeTtlMs, maxEntries: MAX_META_ENTRIES });
@@ -68,10 +82,13 @@ function createCache(config: CacheConfig, upstream: UpstreamClient, tiers: Cache
 /** Bodies up to this size are buffered so they carry an exact Content-Length (see respond.ts). */
 const MAX_BUFFERED_BODY = 64 * 1024 ** 2;
 const BUFFER_BUDGET = 512 * 1024 ** 2;
+/** A readiness probe waits this long for the backend's answer. */
+const READINESS_TIMEOUT_MS = 2000;
 
 export async function startProxy(config: Config, env: Env, log: Logger): Promise<Proxy> {
   const { provider, source } = await resolveCredentialChain(env);
-  if (source === "none") log.warn("no backend credentials found: requests are forwarded unsigned (public buckets only)");
+  const auth = await setupClientAuth(config.auth, { provider, source }, config.host, log);
+  if (source === "none" && auth.mode !== "web-identity") log.warn("no backend credentials found: requests are forwarded unsigned (public buckets only)");
   const upstream = new UpstreamClient({
     endpoint: config.endpoint,
     region: config.region,
@@ -80,25 +97,55 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     retry: { ...DEFAULT_RETRY, attempts: config.limits.retries },
     maxConcurrent: config.limits.maxUpstream,
   });
-  const cache = config.cache.enabled ? createCache(config.cache, upstream, await createTiers(config.cache, config.endpoint, log)) : undefined;
+  // Web identity: cache fills are signed as the identity whose request started them.
+  const perIdentity = auth.mode === "web-identity";
+  const cache = config.cache.enabled ? createCache(config.cache, perIdentity ? onBehalfOfRequest(upstream) : upstream, await createTiers(config.cache, config.endpoint, log)) : undefined;
+  const metrics = new ProxyMetrics({ cache, inFlight: () => server.pendingRequests });
   const handler = createHandler({
     cache: cache?.reads,
+    grants: cache && perIdentity ? new ReadGrants(config.cache.metaTtlMs) : undefined,
     upstream,
+    authenticate: auth.authenticate,
     parse: { domains: config.domains },
     maxInflight: config.limits.maxInflight,
     relay: { maxBufferedBody: MAX_BUFFERED_BODY, budget: new BufferBudget(BUFFER_BUDGET) },
     log,
+    accessLog: createAccessLog(log, config.logFormat),
+    metrics,
   });
-  const server = listen(handler, { host: config.host, port: config.port });
+  const ops = createOpsRoutes({
+    metrics,
+    metricsPath: config.ops.metricsPath,
+    domains: config.domains,
+    readiness: () => checkReadiness({ upstream, credentials: provider, credentialSource: source, timeoutMs: READINESS_TIMEOUT_MS }),
+  });
+  const separateOps = config.ops.metricsPort !== undefined;
+  const server = listen(separateOps ? handler : withOpsRoutes(handler, ops), { host: config.host, port: config.port });
+  const opsServer = separateOps ? listen(opsOnly(ops), { host: config.host, port: config.ops.metricsPort! }) : undefined;
+  const servers = opsServer ? [server, opsServer] : [server];
+  /** Land the tiers' pending writes and release the cache directory's lock. */
+  const closeTiers = () => Promise.all(cache?.tiers.map((t) => t.close()) ?? []);
   return {
     server,
     url: server.url,
     handler,
     credentialSource: source,
+    authMode: auth.mode,
     cache,
+    metrics,
+    opsServer,
     async stop() {
-      await server.stop(true);
-      await Promise.all(cache?.tiers.map((t) => t.close()) ?? []);
+      auth.close();
+      await Promise.all(servers.map((s) => s.stop(true)));
+      await closeTiers();
+    },
+    async drain(timeoutMs) {
+      const drained = Promise.all(servers.map((s) => s.stop(false))).then(() => true);
+      const timedOut = new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref());
+      const finished = await Promise.race([drained, timedOut]);
+      if (!finished) await Promise.all(servers.map((s) => s.stop(true)));
+      await closeTiers();
+      return finished;
     },
   };
 }

@@ -5,7 +5,9 @@
 import { defineCommand, parseArgs, renderUsage, type ArgsDef } from "citty";
 import { startProxy } from "./app.ts";
 import { ConfigError, resolveConfig, type Env, type Flags } from "./config.ts";
+import { parseConfigFile, withConfigFile } from "./config-file.ts";
 import { createLogger } from "./log.ts";
+import { installGracefulShutdown } from "./ops/shutdown.ts";
 import { OPTIONS } from "./options.ts";
 import { CredentialsError } from "./upstream/credentials.ts";
 import { VERSION } from "./version.ts";
@@ -55,13 +57,15 @@ export async function main(argv: string[], env: Env): Promise<void> {
     process.stdout.write(`s3proxy ${VERSION}\n`);
     return;
   }
-  const flags: Flags = {};
+  let flags: Flags = {};
   for (const o of OPTIONS) {
     const v = parsed[o.flag];
     if (v !== undefined) flags[o.flag] = v as string | boolean;
   }
   let config;
   try {
+    const file = flags.config ?? (env.S3PROXY_CONFIG || undefined);
+    if (file !== undefined) flags = withConfigFile(flags, env, parseConfigFile(await readConfigFile(String(file)), String(file)));
     config = resolveConfig(flags, env);
   } catch (err) {
     if (err instanceof ConfigError) usageError(err.message);
@@ -70,10 +74,26 @@ export async function main(argv: string[], env: Env): Promise<void> {
   const log = createLogger(config.logLevel, config.logFormat);
   try {
     const proxy = await startProxy(config, env, log);
-    log.info(`s3proxy ${VERSION} listening on ${proxy.url.href} → ${config.endpoint.href} (credentials: ${proxy.credentialSource})`);
+    log.info(`s3proxy ${VERSION} listening on ${proxy.url.href} → ${config.endpoint.href} (credentials: ${proxy.credentialSource}, client auth: ${proxy.authMode})`);
+    if (proxy.opsServer) log.info(`metrics, health and status on ${proxy.opsServer.url.href}`);
+    installGracefulShutdown({
+      drain: (ms) => proxy.drain(ms),
+      timeoutMs: config.ops.shutdownTimeoutMs,
+      log,
+      exit: (code) => process.exit(code),
+      onSignal: (signal, listener) => process.on(signal, listener),
+    });
   } catch (err) {
-    if (err instanceof CredentialsError) usageError(err.message);
+    if (err instanceof CredentialsError || err instanceof ConfigError) usageError(err.message);
     if (err instanceof Error && /EADDRINUSE|in use/i.test(err.message)) usageError(`--port: ${config.host}:${config.port} is already in use`);
     throw err;
+  }
+}
+
+async function readConfigFile(path: string): Promise<string> {
+  try {
+    return await Bun.file(path).text();
+  } catch (err) {
+    throw new ConfigError("config", `cannot read ${path} (${(err as { code?: string }).code ?? String(err)})`);
   }
 }

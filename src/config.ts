@@ -3,6 +3,8 @@
  * default), validate every value, and fail with a ConfigError naming the option. The
  * environment is passed in: nothing here reads process.env.
  */
+import { AUTH_MODES, type AuthMode } from "./auth/authenticate.ts";
+import { ClientKeysError, parseClientKeysList, type ClientKey } from "./auth/client-keys.ts";
 import { parseLogLevel, type LogFormat, type LogLevel } from "./log.ts";
 import { OPTIONS, type OptionName } from "./options.ts";
 import { parseBytes, parseDuration } from "./units.ts";
@@ -32,6 +34,23 @@ export interface LimitsConfig {
   maxInflight: number;
 }
 
+export interface AuthConfig {
+  /** Undefined: chosen at start-up from what is configured (see app.ts). */
+  mode?: AuthMode;
+  clientKeysFile?: string;
+  clientKeys: ClientKey[];
+  regions: string[];
+  stsEndpoint: URL;
+  roleArn?: string;
+}
+
+export interface OpsConfig {
+  /** A separate port for metrics, health and status; undefined serves them on the main port. */
+  metricsPort?: number;
+  metricsPath: string;
+  shutdownTimeoutMs: number;
+}
+
 export interface Config {
   endpoint: URL;
   port: number;
@@ -41,7 +60,9 @@ export interface Config {
   logLevel: LogLevel;
   logFormat: LogFormat;
   cache: CacheConfig;
+  auth: AuthConfig;
   limits: LimitsConfig;
+  ops: OpsConfig;
 }
 
 export class ConfigError extends Error {
@@ -79,11 +100,64 @@ function bytes(name: OptionName, value: string, min: number): number {
   return n;
 }
 
+function url(name: OptionName, value: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, `not a URL: "${value}"`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new ConfigError(name, `must be http:// or https://, got "${value}"`);
+  return parsed;
+}
+
+function resolveAuth(flags: Flags, env: Env, region: string): AuthConfig {
+  const modeText = raw("auth", flags, env);
+  if (modeText !== undefined && !(AUTH_MODES as readonly string[]).includes(modeText)) {
+    throw new ConfigError("auth", `expected ${AUTH_MODES.join(", ")}, got "${modeText}"`);
+  }
+  const mode = modeText as AuthMode | undefined;
+  let clientKeys: ClientKey[] = [];
+  try {
+    clientKeys = parseClientKeysList(raw("client-keys-inline", flags, env) ?? "");
+  } catch (err) {
+    if (err instanceof ClientKeysError) throw new ConfigError("client-keys-inline", err.message);
+    throw err;
+  }
+  const clientKeysFile = raw("client-keys", flags, env);
+  const regions = (raw("auth-regions", flags, env) ?? region).split(",").map((r) => r.trim()).filter(Boolean);
+  if (regions.length === 0 || regions.some((r) => !/^[a-z0-9-]+$/.test(r))) throw new ConfigError("auth-regions", "expected region names separated by commas");
+  const roleArn = raw("role-arn", flags, env);
+  if (mode === "sigv4" && clientKeys.length === 0 && clientKeysFile === undefined) {
+    throw new ConfigError("auth", "sigv4 needs client keys (--client-keys FILE or CLIENT_KEYS)");
+  }
+  if (mode === "web-identity" && !roleArn) throw new ConfigError("role-arn", "web-identity needs the role to assume");
+  return { mode, clientKeysFile, clientKeys, regions, stsEndpoint: url("sts-endpoint", raw("sts-endpoint", flags, env)!), roleArn };
+}
+
 function count(name: OptionName, flags: Flags, env: Env, min: number): number {
   const value = raw(name, flags, env)!;
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < min) throw new ConfigError(name, `expected a whole number of at least ${min}, got "${value}"`);
   return n;
+}
+
+function portNumber(name: OptionName, value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new ConfigError(name, `expected 0-65535, got "${value}"`);
+  return port;
+}
+
+function opsConfig(flags: Flags, env: Env): OpsConfig {
+  const portText = raw("metrics-port", flags, env);
+  const metricsPort = portText === undefined ? undefined : portNumber("metrics-port", portText);
+  const metricsPath = raw("metrics-path", flags, env)!;
+  if (!metricsPath.startsWith("/")) throw new ConfigError("metrics-path", `must start with /, got "${metricsPath}"`);
+  // On the S3 port a path whose first segment could be a bucket name would hide that bucket.
+  if (metricsPort === undefined && !metricsPath.startsWith("/_")) {
+    throw new ConfigError("metrics-path", `must start with /_ on the main port (or use --metrics-port), got "${metricsPath}"`);
+  }
+  return { metricsPort, metricsPath, shutdownTimeoutMs: duration("shutdown-timeout", raw("shutdown-timeout", flags, env)!) };
 }
 
 function duration(name: OptionName, value: string): number {
@@ -116,9 +190,7 @@ export function resolveConfig(flags: Flags, env: Env): Config {
     throw new ConfigError("endpoint", "must not carry a query, fragment or user info");
   }
 
-  const portText = raw("port", flags, env)!;
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError("port", `expected 0-65535, got "${portText}"`);
+  const port = portNumber("port", raw("port", flags, env)!);
 
   const logLevelText = raw("log-level", flags, env)!;
   const logLevel = parseLogLevel(logLevelText);
@@ -166,5 +238,7 @@ export function resolveConfig(flags: Flags, env: Env): Config {
       maxUpstream: count("max-upstream", flags, env, 1),
       maxInflight: count("max-inflight", flags, env, 1),
     },
+    auth: resolveAuth(flags, env, region),
+    ops: opsConfig(flags, env),
   };
 }

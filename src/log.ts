@@ -1,5 +1,5 @@
 /** The process logger: consola, with levels named like RUST_LOG's and an optional JSON format. */
-import { createConsola, type ConsolaInstance, type LogObject } from "consola";
+import { createConsola, type ConsolaInstance, type ConsolaReporter, type LogObject } from "consola";
 
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";
 export type LogFormat = "pretty" | "json";
@@ -20,25 +20,56 @@ export function parseLogLevel(value: string): LogLevel | undefined {
   return undefined;
 }
 
-const jsonReporter = {
-  log(entry: LogObject) {
-    const [first, ...rest] = entry.args;
+/** Keys consola itself puts on a log entry; any other key is a field the caller logged. */
+const CONSOLA_KEYS = new Set(["date", "args", "level", "type", "tag"]);
+
+/**
+ * The structured fields of an entry: `log.info({ message, status, ms })` lands them on the
+ * entry itself (consola merges a log object in), extra objects among the args add more.
+ */
+function fieldsOf(entry: LogObject): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entry)) if (!CONSOLA_KEYS.has(key) && value !== undefined) fields[key] = value;
+  for (const arg of entry.args.slice(1)) if (arg && typeof arg === "object" && !(arg instanceof Error)) Object.assign(fields, arg);
+  return fields;
+}
+
+/** Message args without the field objects (those are rendered as fields). */
+function messageArgs(entry: LogObject): unknown[] {
+  return entry.args.filter((arg, i) => i === 0 || !arg || typeof arg !== "object" || arg instanceof Error);
+}
+
+const jsonReporter: ConsolaReporter = {
+  log(entry) {
+    const [first, ...rest] = messageArgs(entry);
     const line: Record<string, unknown> = { time: entry.date.toISOString(), level: entry.type };
     if (typeof first === "string") line.msg = first;
     else if (first !== undefined) rest.unshift(first);
-    for (const extra of rest) if (extra && typeof extra === "object") Object.assign(line, extra);
+    for (const extra of rest) if (extra instanceof Error) line.error = extra.message;
+    Object.assign(line, fieldsOf(entry));
     process.stderr.write(JSON.stringify(line) + "\n");
   },
 };
 
+/** consola's own reporter, with the entry's fields appended as `key=value`. */
+function withFields(reporter: ConsolaReporter): ConsolaReporter {
+  return {
+    log(entry, ctx) {
+      const pairs = Object.entries(fieldsOf(entry)).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+      reporter.log(pairs.length ? { ...entry, args: [...messageArgs(entry), pairs.join(" ")] } : entry, ctx);
+    },
+  };
+}
+
 export function createLogger(level: LogLevel, format: LogFormat): ConsolaInstance {
-  return createConsola({
+  const log = createConsola({
     level: CONSOLA_LEVEL[level],
     // A server must log every line: consola collapses bursts of identical lines by default.
     throttle: 0,
-    ...(format === "json" ? { reporters: [jsonReporter] } : {}),
     formatOptions: { date: true, colors: false, compact: true },
   });
+  log.setReporters(format === "json" ? [jsonReporter] : log.options.reporters.map(withFields));
+  return log;
 }
 
 export type Logger = ConsolaInstance;

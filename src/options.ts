@@ -24,6 +24,12 @@ export const OPTIONS = [
   { flag: "domain", env: ["S3PROXY_DOMAIN"], type: "string", description: "The proxy's own host name(s), comma-separated, for virtual-hosted-style requests (bucket.<domain>)" },
   { flag: "log-level", env: ["LOG_LEVEL", "RUST_LOG"], type: "string", default: "info", description: "error | warn | info | debug | trace (RUST_LOG style values accepted)" },
   { flag: "log-format", env: ["LOG_FORMAT"], type: "string", default: "pretty", description: "pretty | json" },
+  { flag: "auth", env: ["AUTH_MODE"], type: "string", description: "Client authentication: sigv4 | passthrough | web-identity | none. Default: sigv4 when client keys are configured, else passthrough when backend credentials are found" },
+  { flag: "client-keys", env: ["CLIENT_KEYS_FILE"], type: "string", description: "File of client keys for sigv4 mode, one 'ACCESS_KEY_ID SECRET [bucket,bucket...]' per line (# comments); reloaded on SIGHUP" },
+  { flag: "client-keys-inline", env: ["CLIENT_KEYS"], type: "string", description: "Client keys for sigv4 mode inline: 'AKID:SECRET[:bucket+bucket],...'" },
+  { flag: "auth-regions", env: ["AUTH_REGIONS"], type: "string", description: "Regions clients may name in their signatures, comma-separated. Default: --region" },
+  { flag: "sts-endpoint", env: ["STS_ENDPOINT", "AWS_ENDPOINT_URL_STS"], type: "string", default: "https://sts.amazonaws.com", description: "STS endpoint for web-identity mode (AssumeRoleWithWebIdentity)" },
+  { flag: "role-arn", env: ["ROLE_ARN", "AWS_ROLE_ARN"], type: "string", description: "Role assumed with the client's token in web-identity mode" },
   { flag: "cache", env: ["CACHE"], type: "boolean", default: "true", description: "Cache HEAD metadata and GET ranges in memory (--no-cache: pure proxy)" },
   { flag: "cache-size", env: ["CACHE_SIZE"], type: "string", default: "512MiB", description: "Memory cache limit in bytes (units: KiB, MiB, GiB, KB, MB, GB)" },
   { flag: "block-size", env: ["BLOCK_SIZE"], type: "string", default: "1MiB", description: "Cache block size: objects are cached in aligned blocks of this size" },
@@ -41,6 +47,10 @@ export const OPTIONS = [
   { flag: "retries", env: ["RETRIES"], type: "string", default: "3", description: "Attempts for idempotent backend requests (connection errors, timeouts, 500, 503), the first included" },
   { flag: "max-upstream", env: ["MAX_UPSTREAM"], type: "string", default: "256", description: "Most backend requests in flight at once; more wait their turn" },
   { flag: "max-inflight", env: ["MAX_INFLIGHT"], type: "string", default: "4096", description: "Most client requests in progress at once; more get 503 SlowDown" },
+  { flag: "config", alias: "c", env: ["S3PROXY_CONFIG"], type: "string", description: "TOML file setting any of these options by flag name (precedence: flag > env > file > default)" },
+  { flag: "metrics-port", env: ["METRICS_PORT"], type: "string", description: "Serve metrics, health and status on this port instead of the main one" },
+  { flag: "metrics-path", env: ["METRICS_PATH"], type: "string", default: "/_s3proxy/metrics", description: "Path of the Prometheus metrics (on the main port it must start with /_, which no bucket name can)" },
+  { flag: "shutdown-timeout", env: ["SHUTDOWN_TIMEOUT"], type: "string", default: "30s", description: "On SIGTERM/SIGINT, how long in-flight requests may take to finish" },
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionName = (typeof OPTIONS)[number]["flag"];

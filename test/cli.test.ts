@@ -74,12 +74,22 @@ describe("--version", () => {
 });
 
 describe("a good configuration", () => {
-  test("starts, serves S3 errors for an unreachable backend, and logs one line per request", async () => {
-    const proxy = await spawnProxy(["--endpoint", "http://127.0.0.1:1", "--no-cache"], {});
+  test("starts, serves S3 errors for an unreachable backend, and logs one JSON line per request without secrets", async () => {
+    const proxy = await spawnProxy(["--endpoint", "http://127.0.0.1:1", "--no-cache", "--log-format", "json"], { AWS_ACCESS_KEY_ID: "AKIDBACKEND", AWS_SECRET_ACCESS_KEY: "backend-secret-value" });
     try {
-      const res = await fetch(`${proxy.endpoint}/bucket/key`);
+      const res = await fetch(`${proxy.endpoint}/bucket/some%20key?X-Amz-Signature=${"5".repeat(64)}&X-Amz-Credential=AKIDCLIENT%2F20240101`, {
+        headers: { authorization: `AWS4-HMAC-SHA256 Credential=AKIDCLIENT/20240101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${"7".repeat(64)}` },
+      });
       expect(res.status).toBe(502);
       expect(await res.text()).toContain("<Code>BadGateway</Code>");
+      for (let i = 0; i < 100 && !proxy.output().includes('"status":502'); i++) await Bun.sleep(10);
+      const lines = proxy.output().trim().split("\n").map((l) => JSON.parse(l));
+      const access = lines.filter((l) => l.status !== undefined);
+      expect(access).toHaveLength(1);
+      expect(access[0]).toMatchObject({ level: "info", msg: "GET /bucket/some%20key 502", bucket: "bucket", key: "some key", status: 502 });
+      expect(typeof access[0].ms).toBe("number");
+      expect(typeof access[0].requestId).toBe("string");
+      for (const secret of ["backend-secret-value", "AKIDCLIENT", "5".repeat(64), "7".repeat(64), "Signature"]) expect(proxy.output()).not.toContain(secret);
     } finally {
       await proxy.stop();
     }

@@ -34,21 +34,34 @@ describe("createLogger", () => {
     expect(createLogger("trace", "pretty").level).toBe(5);
   });
 
-  test("json format writes one JSON object per line with the message and fields", () => {
+  function capture(stream: NodeJS.WriteStream, fn: () => void): string[] {
     const lines: string[] = [];
-    const write = process.stderr.write;
-    process.stderr.write = ((chunk: string) => (lines.push(chunk), true)) as typeof process.stderr.write;
+    const write = stream.write;
+    stream.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof stream.write;
     try {
+      fn();
+    } finally {
+      stream.write = write;
+    }
+    return lines;
+  }
+
+  test("json format writes one JSON object per line with the message and fields, however they are passed", () => {
+    const lines = capture(process.stderr, () => {
       const log = createLogger("info", "json");
       log.info("hello", { status: 200 });
-      log.info("hello", { status: 200 });
+      log.info({ message: "GET /b/k 200", bucket: "b", key: "k", bytes: 5, ms: 1.5, cache: undefined });
       log.debug("hidden");
-    } finally {
-      process.stderr.write = write;
-    }
+    });
     expect(lines).toHaveLength(2);
-    const first = JSON.parse(lines[0]!);
+    const [first, second] = lines.map((l) => JSON.parse(l));
     expect(first).toMatchObject({ level: "info", msg: "hello", status: 200 });
     expect(typeof first.time).toBe("string");
+    expect(second).toEqual({ time: second.time, level: "info", msg: "GET /b/k 200", bucket: "b", key: "k", bytes: 5, ms: 1.5 });
+  });
+
+  test("pretty format appends the fields as key=value", () => {
+    const out = capture(process.stdout, () => createLogger("info", "pretty").info({ message: "GET /b/k 200", key: "a b", status: 200, ms: 1.5 })).join("");
+    expect(out).toContain("GET /b/k 200 key=a b status=200 ms=1.5");
   });
 });

@@ -154,7 +154,8 @@ export class ReadThroughCache {
     if (result === "HIT") result = read.fetchedBlocks === 0 ? "HIT" : read.cachedBlocks === 0 ? "MISS" : "PARTIAL";
     if (result === "STALE") this.stats.staleServed++;
     this.count(result, read.bytes.byteLength, read.cachedBlocks, read.fetchedBlocks);
-    const headers = status === 206 ? { ...responseHeaders(meta, result), "content-range": contentRange(wanted, meta.size) } : responseHeaders(meta, result);
+    // Content-Length is what Bun sends anyway; set here so the access log can read it.
+    const headers = { ...responseHeaders(meta, result), "content-length": String(read.bytes.byteLength), ...(status === 206 ? { "content-range": contentRange(wanted, meta.size) } : {}) };
     return { response: new Response(read.bytes, { status, headers }), result };
   }
 

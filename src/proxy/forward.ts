@@ -1,17 +1,17 @@
 /**
  * Plain forwarding: send the client's operation to the backend, re-signed, and relay the
  * answer. Request bodies stream through; aws-chunked bodies are decoded to plain bytes
- * (with an exact Content-Length) so the backend stores the object, never the framing.
+ * (with an exact Content-Length) so the backend stores the object, never the framing, and
+ * their trailing checksum is verified on the way.
  */
-import { decodeAwsChunkedStream, type ChunkObserver } from "../s3/aws-chunked.ts";
+import { decodeAwsChunkedStream, decodedLengthCheck, type ChunkObserver } from "../s3/aws-chunked.ts";
+import { trailingChecksumVerifier } from "../s3/checksum.ts";
 import { S3Error } from "../s3/errors.ts";
-import type { S3Operation } from "../s3/operation.ts";
+import { PRESIGN_PARAMS, type S3Operation } from "../s3/operation.ts";
 import { readXmlBody } from "../s3/xml-body.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
+import type { Credentials } from "../upstream/credentials.ts";
 import { forwardedRequestHeaders, isAwsChunked } from "./request-headers.ts";
-
-/** Presigned-URL parameters authenticate the client; the backend request is signed anew. */
-const PRESIGN_PARAMS = new Set(["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"]);
 
 /** Operations whose body is an XML document the backend parses. */
 const XML_BODIES = new Set(["DeleteObjects", "CompleteMultipartUpload"]);
@@ -22,8 +22,11 @@ export interface ForwardInput {
   signal?: AbortSignal;
   /** Sees every aws-chunked framing event (signature and checksum verification). */
   observeChunks?: ChunkObserver;
+  /** Per-request backend credentials (web-identity); default: the proxy's own. */
+  credentials?: Credentials;
 }
 
+/** Presigned-URL parameters authenticate the client; the backend request is signed anew. */
 export function upstreamQuery(op: S3Operation) {
   return op.query.filter(([k]) => !PRESIGN_PARAMS.has(k));
 }
@@ -39,7 +42,7 @@ export async function forward(upstream: UpstreamClient, input: ForwardInput): Pr
         throw new S3Error("MissingContentLength", "You must provide the Content-Length HTTP header.");
       }
       headers.set("content-length", decoded);
-      body = decodeAwsChunkedStream(input.body, input.observeChunks);
+      body = decodeAwsChunkedStream(input.body, observeAll([decodedLengthCheck(Number(decoded)), trailingChecksumVerifier(op.headers.get("x-amz-trailer")), input.observeChunks]));
     } else {
       const length = op.headers.get("content-length");
       if (length === null) throw new S3Error("MissingContentLength", "You must provide the Content-Length HTTP header.");
@@ -47,7 +50,15 @@ export async function forward(upstream: UpstreamClient, input: ForwardInput): Pr
       body = XML_BODIES.has(op.kind) ? await readXmlBody(input.body, Number(length)) : input.body;
     }
   }
-  return upstream.send({ method: op.method, bucket: op.bucket, key: op.key, query: upstreamQuery(op), headers, body, signal: input.signal });
+  return upstream.send({ method: op.method, bucket: op.bucket, key: op.key, query: upstreamQuery(op), headers, body, signal: input.signal, credentials: input.credentials });
+}
+
+function observeAll(observers: Array<ChunkObserver | undefined>): ChunkObserver | undefined {
+  const present = observers.filter((o): o is ChunkObserver => o !== undefined);
+  if (present.length <= 1) return present[0];
+  return async (event) => {
+    for (const observe of present) await observe(event);
+  };
 }
 
 function hasBody(headers: Headers): boolean {

@@ -1,22 +1,30 @@
 /**
  * The request pipeline, in the one direction data flows:
- *   request → parse into an S3 operation → (authenticate) → (cache or) forward → respond.
+ *   request → parse into an S3 operation → authenticate → (cache or) forward → respond.
  * Errors are thrown as S3Error wherever they arise and rendered here, once. One access-log
  * line per request.
  */
+import { actingAs } from "../auth/acting-as.ts";
+import type { Authenticate, AuthResult } from "../auth/authenticate.ts";
+import type { ReadGrants } from "../auth/read-grants.ts";
 import { cachePolicy } from "../cache/policy.ts";
 import type { CacheResult, ReadThroughCache } from "../cache/read-through.ts";
 import type { Logger } from "../log.ts";
+import type { AccessLog } from "../ops/access-log.ts";
+import type { ProxyMetrics } from "../ops/metrics.ts";
 import { renderError, S3Error } from "../s3/errors.ts";
 import { bodyMatchesEtag } from "../s3/etag.ts";
 import { parseOperation, type ParseOptions, type S3Operation } from "../s3/operation.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
+import { mayReadCache, noteBackendRead } from "./cache-access.ts";
 import { forward } from "./forward.ts";
 import { relayResponse, type RelayOptions } from "./respond.ts";
 import { nextRequestId } from "./request-id.ts";
 
 export interface ProxyContext {
   upstream: UpstreamClient;
+  /** Verifies the client before anything is served or forwarded (src/auth/). */
+  authenticate: Authenticate;
   parse: ParseOptions;
   relay: RelayOptions;
   log: Logger;
@@ -24,6 +32,10 @@ export interface ProxyContext {
   maxInflight: number;
   /** Undefined when caching is off (--no-cache). */
   cache?: ReadThroughCache;
+  /** Web-identity mode with a cache: which identities the backend let read what. */
+  grants?: ReadGrants;
+  accessLog?: AccessLog;
+  metrics?: ProxyMetrics;
 }
 
 /** What the access log records about one request; filled in as the request moves along. */
@@ -32,6 +44,10 @@ export interface RequestRecord {
   op?: S3Operation;
   upstreamMs?: number;
   cache?: CacheResult | "BYPASS";
+  /** The authenticated client: its access key id, web identity or `anonymous` (never a secret). */
+  identity?: { accessKeyId: string };
+  /** The S3 error code the proxy answered with, if it produced the error itself. */
+  error?: string;
 }
 
 export type Handler = (req: Request) => Promise<Response>;
@@ -48,23 +64,30 @@ export function createHandler(ctx: ProxyContext): Handler {
       if (inflight > ctx.maxInflight) throw new S3Error("SlowDown", "Please reduce your request rate.");
       const op = parseOperation(req.method, url, req.headers, ctx.parse);
       record.op = op;
-      res = await serve(ctx, op, req, record);
+      const auth = await ctx.authenticate(op, req);
+      record.identity = { accessKeyId: auth.identity.principal };
+      res = await actingAs(auth.credentials, () => serve(ctx, op, req, auth, record));
     } catch (err) {
-      if (!(err instanceof Error && err.name === "S3Error")) ctx.log.error(`request ${record.requestId} failed:`, err);
+      // A client that went away mid-request is no server error worth a log line.
+      if (!(err instanceof S3Error) && !req.signal.aborted) ctx.log.error(`request ${record.requestId} failed:`, err);
+      record.error = err instanceof S3Error ? err.code : "InternalError";
       res = renderError(err, { requestId: record.requestId, resource: url.pathname, method: req.method });
     } finally {
       inflight--;
     }
     if (!res.headers.has("x-amz-request-id")) res.headers.set("x-amz-request-id", record.requestId);
-    logAccess(ctx.log, req.method, url, res, record, performance.now() - started);
+    const ms = performance.now() - started;
+    ctx.accessLog?.(req.method, url, res, record, ms);
+    ctx.metrics?.requestFinished(record, res, ms);
     return res;
   };
 }
 
 /** Cache or forward one authenticated operation. */
-async function serve(ctx: ProxyContext, op: S3Operation, req: Request, record: RequestRecord): Promise<Response> {
+async function serve(ctx: ProxyContext, op: S3Operation, req: Request, auth: AuthResult, record: RequestRecord): Promise<Response> {
   const cache = ctx.cache;
-  const policy = cache ? cachePolicy(op) : "bypass";
+  let policy = cache ? cachePolicy(op) : "bypass";
+  if (policy === "cache" && !(await mayReadCache(ctx.upstream, ctx.grants, op, auth))) policy = "bypass";
   if (cache && policy === "cache") {
     const answer = await cache.serve(op);
     if (answer) {
@@ -78,8 +101,9 @@ async function serve(ctx: ProxyContext, op: S3Operation, req: Request, record: R
   const invalidates = cache ? invalidation(op) : undefined;
   if (invalidates || policy === "refresh") cache!.invalidate(op.bucket!, invalidates === "bucket" ? undefined : op.key);
   const t0 = performance.now();
-  const upstreamRes = await forward(ctx.upstream, { op, body: req.body, signal: req.signal });
+  const upstreamRes = await forward(ctx.upstream, { op, body: auth.body, signal: req.signal, observeChunks: auth.observeChunks, credentials: auth.credentials });
   record.upstreamMs = performance.now() - t0;
+  noteBackendRead(ctx.grants, op, auth, upstreamRes.status);
   const relayed = await relayResponse(upstreamRes, req.method, ctx.relay);
   if (op.kind === "GetObject" && upstreamRes.status === 200 && relayed.body && !bodyMatchesEtag(upstreamRes.headers, relayed.body)) {
     throw new S3Error("BadGateway", "The backend's bytes did not match the object's MD5 ETag");
@@ -110,25 +134,4 @@ function invalidation(op: S3Operation): "key" | "bucket" | undefined {
     default:
       return undefined;
   }
-}
-
-function logAccess(log: Logger, method: string, url: URL, res: Response, record: RequestRecord, ms: number): void {
-  if (log.level < 3) return;
-  log.info({
-    message: `${method} ${url.pathname} ${res.status}`,
-    requestId: record.requestId,
-    op: record.op?.kind,
-    bucket: record.op?.bucket,
-    key: record.op?.key,
-    range: record.op?.headers.get("range") ?? undefined,
-    status: res.status,
-    bytes: Number(res.headers.get("content-length") ?? 0),
-    cache: record.cache,
-    ms: round(ms),
-    upstreamMs: record.upstreamMs === undefined ? undefined : round(record.upstreamMs),
-  });
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }

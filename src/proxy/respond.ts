@@ -56,6 +56,8 @@ export async function relayResponse(res: Response, method: string, opts: RelayOp
     await res.body?.cancel();
     return { response: new Response(null, { status: res.status, statusText: res.statusText, headers }) };
   }
+  // Explicit, so the access log and metrics can read a body's size (Bun drops it on streamed bodies, see above).
+  if (declared !== null) headers.set("content-length", declared);
   const length = declared === null ? NaN : Number(declared);
   if (Number.isSafeInteger(length) && length <= opts.maxBufferedBody && opts.budget.tryTake(length)) {
     try {

@@ -106,13 +106,32 @@ export class AwsChunkedDecoder {
 export type ChunkObserver = (event: ChunkEvent) => void | Promise<void>;
 
 /**
+ * Hold the decoded bytes to `x-amz-decoded-content-length`, which frames the backend request:
+ * a mismatch is the client's error (400), not a failed upstream request.
+ */
+export function decodedLengthCheck(declared: number): ChunkObserver {
+  let seen = 0;
+  return (event) => {
+    if (event.type === "data" && (seen += event.bytes.length) > declared) {
+      throw new S3Error("InvalidRequest", "The aws-chunked body holds more bytes than x-amz-decoded-content-length declares.");
+    }
+    if (event.type === "end" && seen < declared) {
+      throw new S3Error("IncompleteBody", "You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header.");
+    }
+  };
+}
+
+/**
  * Decode an aws-chunked body stream into the plain object bytes. A malformed or truncated
  * body, or an observer that throws, errors the stream, which aborts the upstream request so
- * the backend never stores a partial object.
+ * the backend never stores a partial object. The last piece of data is held back until the
+ * body has ended and every event has been observed: a failure found at the very end (the
+ * final chunk's signature, the trailer) still arrives before the backend has every byte.
  */
 export function decodeAwsChunkedStream(body: ReadableStream<Uint8Array>, observe?: ChunkObserver): ReadableStream<Uint8Array> {
   const decoder = new AwsChunkedDecoder();
   const reader = body.getReader();
+  let held: Uint8Array | undefined;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       for (;;) {
@@ -122,11 +141,15 @@ export function decodeAwsChunkedStream(body: ReadableStream<Uint8Array>, observe
         for (const event of events) {
           if (observe) await observe(event);
           if (event.type === "data" && event.bytes.length > 0) {
-            controller.enqueue(event.bytes);
-            produced = true;
+            if (held) {
+              controller.enqueue(held);
+              produced = true;
+            }
+            held = event.bytes;
           }
         }
         if (done) {
+          if (held) controller.enqueue(held);
           controller.close();
           return;
         }

@@ -72,5 +72,6 @@ export function renderError(err: unknown, ctx: ErrorContext): Response {
   const body = buildXml({
     Error: { Code: e.code, Message: e.message, ...e.details, Resource: ctx.resource, RequestId: ctx.requestId },
   });
+  headers.set("content-length", String(Buffer.byteLength(body))); // readable by the access log
   return new Response(body, { status: e.status, headers });
 }

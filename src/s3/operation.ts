@@ -176,10 +176,18 @@ function classify(method: string, bucket: string | undefined, key: string | unde
   }
 }
 
+/**
+ * Query parameters that authenticate a presigned URL, SigV4 and the legacy SigV2 form
+ * (boto3 < 1.28 and s3cmd presign with SigV2 by default). They ride along on any operation.
+ */
+export const PRESIGN_PARAMS: ReadonlySet<string> = new Set([
+  "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
+  "AWSAccessKeyId", "Signature", "Expires", "x-amz-security-token",
+]);
+
 /** Parameters of a plain ListObjects (V1) request; anything else on a bucket GET is a subresource. */
 const LIST_PARAMS = new Set([
   "prefix", "delimiter", "marker", "max-keys", "encoding-type", "fetch-owner", "start-after",
   "continuation-token", "x-id", "list-type", "expected-bucket-owner", "optional-object-attributes",
-  // Presigned URL parameters ride along on any operation.
-  "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
+  ...PRESIGN_PARAMS,
 ]);

@@ -8,7 +8,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { S3Error } from "../s3/errors.ts";
 import { buildQueryString, encodePath, type QueryParam } from "../s3/uri.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
-import type { CredentialProvider } from "./credentials.ts";
+import type { CredentialProvider, Credentials } from "./credentials.ts";
 import { Limiter } from "./limiter.ts";
 import { backoffMs, DEFAULT_RETRY, isRetryableStatus, type RetryPolicy } from "./retry.ts";
 import { Sha256 } from "./sha256.ts";
@@ -22,6 +22,8 @@ export interface UpstreamRequest {
   headers: Headers;
   body?: ReadableStream<Uint8Array> | Uint8Array | null;
   signal?: AbortSignal;
+  /** Sign with these instead of the client's provider (per-identity credentials). */
+  credentials?: Credentials;
 }
 
 export interface UpstreamTimeouts {
@@ -73,18 +75,10 @@ export class UpstreamClient {
   readonly errors: UpstreamErrorCounts = { connect: 0, timeout: 0, idle: 0, status5xx: 0, circuitOpen: 0, retries: 0 };
 
   constructor(private readonly opts: UpstreamOptions) {
-    this.signer = new SignatureV4({
-      service: "s3",
-      region: opts.region,
-      sha256: Sha256,
-      // The path handed to the signer is already S3-encoded; S3 never double-encodes.
-      uriEscapePath: false,
-      applyChecksum: false,
-      credentials: async () => {
-        const c = await opts.credentials();
-        if (!c) throw new Error("no credentials");
-        return c;
-      },
+    this.signer = this.signerFor(async () => {
+      const c = await opts.credentials();
+      if (!c) throw new Error("no credentials");
+      return c;
     });
     this.basePath = opts.endpoint.pathname.replace(/\/+$/, "");
     this.fetchFn = opts.fetch ?? fetch;
@@ -93,6 +87,18 @@ export class UpstreamClient {
     this.sleep = opts.sleep ?? ((ms) => Bun.sleep(ms));
     this.limiter = new Limiter(opts.maxConcurrent ?? 256);
     this.breaker = new CircuitBreaker(opts.breaker?.threshold ?? 5, opts.breaker?.cooldownMs ?? 2_000);
+  }
+
+  private signerFor(credentials: Credentials | (() => Promise<Credentials>)): SignatureV4 {
+    return new SignatureV4({
+      service: "s3",
+      region: this.opts.region,
+      sha256: Sha256,
+      // The path handed to the signer is already S3-encoded; S3 never double-encodes.
+      uriEscapePath: false,
+      applyChecksum: false,
+      credentials,
+    });
   }
 
   get endpoint(): URL {
@@ -123,6 +129,7 @@ export class UpstreamClient {
       const last = attempt >= attempts;
       try {
         const res = await this.attempt(req);
+        this.breaker.success();
         if (res.status >= 500) this.errors.status5xx++;
         if (!last && isRetryableStatus(res.status)) {
           await res.body?.cancel();
@@ -130,7 +137,13 @@ export class UpstreamClient {
           return res;
         }
       } catch (err) {
-        if (last || !(err instanceof S3Error)) throw err;
+        if (!(err instanceof S3Error)) throw err;
+        // One failed request (all its attempts) is one strike; a failed half-open probe re-opens at once.
+        if (err.status < 500) throw err; // the client's own fault (e.g. a malformed body): no strike
+        if (last || this.breaker.state === "half-open") {
+          this.breaker.failure();
+          throw err;
+        }
       }
       this.errors.retries++;
       await this.sleep(backoffMs(this.retry, attempt));
@@ -144,10 +157,17 @@ export class UpstreamClient {
     const onClientAbort = () => abort.abort(req.signal!.reason);
     req.signal?.addEventListener("abort", onClientAbort, { once: true });
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, this.timeouts.firstByteMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const armFirstByteTimer = () => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        abort.abort();
+      }, this.timeouts.firstByteMs);
+    };
+    // The backend answers an upload only once it has the whole body: for a streamed body the
+    // first-byte wait starts when the last byte has been handed over, however long that took.
+    const body = req.body instanceof ReadableStream ? onceDrained(req.body, armFirstByteTimer) : req.body;
+    if (!(req.body instanceof ReadableStream)) armFirstByteTimer();
     let released = false;
     const release = () => {
       if (released) return;
@@ -161,7 +181,7 @@ export class UpstreamClient {
       res = await this.fetchFn(signed.url, {
         method: req.method,
         headers: signed.headers,
-        body: req.body ?? undefined,
+        body: body ?? undefined,
         signal: abort.signal,
         redirect: "manual",
         // Bytes must reach the client exactly as stored, whatever their Content-Encoding.
@@ -170,19 +190,17 @@ export class UpstreamClient {
       } as RequestInit);
     } catch (err) {
       release();
-      if (req.signal?.aborted) throw new S3Error("IncompleteBody", "The client went away before the request completed");
+      // The caller gave up (client gone, or its own deadline): never retried.
+      if (req.signal?.aborted) throw req.signal.reason ?? err;
       if (timedOut) {
         this.errors.timeout++;
-        this.breaker.failure();
         throw new S3Error("GatewayTimeout", `The backend did not answer within ${this.timeouts.firstByteMs} ms`);
       }
       if (err instanceof S3Error) throw err;
       this.errors.connect++;
-      this.breaker.failure();
       throw new S3Error("BadGateway", `The backend could not be reached: ${describe(err)}`);
     }
     clearTimeout(timer);
-    this.breaker.success();
     if (res.body === null) {
       release();
       return res;
@@ -236,10 +254,11 @@ export class UpstreamClient {
     if (!headers["x-amz-content-sha256"]) {
       headers["x-amz-content-sha256"] = req.body == null ? EMPTY_SHA256 : "UNSIGNED-PAYLOAD";
     }
-    const credentials = await this.opts.credentials();
+    const credentials = req.credentials ?? (await this.opts.credentials());
+    const signer = req.credentials ? this.signerFor(req.credentials) : this.signer;
     const signed = credentials
       ? (
-          await this.signer.sign(
+          await signer.sign(
             { method: req.method, protocol: this.opts.endpoint.protocol, hostname: this.opts.endpoint.hostname, port: portOf(this.opts.endpoint), path, query: queryObject(req.query), headers },
             { unsignableHeaders: UNSIGNABLE },
           )
@@ -249,6 +268,25 @@ export class UpstreamClient {
     const qs = buildQueryString(req.query);
     return { url: `${this.opts.endpoint.protocol}//${this.opts.endpoint.host}${path}${qs ? "?" + qs : ""}`, headers: signed };
   }
+}
+
+/** The same stream, calling `drained` once its last chunk has been read. */
+function onceDrained(body: ReadableStream<Uint8Array>, drained: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (done) {
+        drained();
+        controller.close();
+      } else {
+        controller.enqueue(value);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }
 
 /** Methods whose repetition has no further effect; retried when their body can be replayed. */

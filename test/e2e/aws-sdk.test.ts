@@ -18,6 +18,14 @@ import {
   PutObjectCommand,
   UploadPartCommand,
   ListPartsCommand,
+  PutObjectTaggingCommand,
+  GetObjectTaggingCommand,
+  GetObjectAclCommand,
+  GetBucketVersioningCommand,
+  GetBucketLocationCommand,
+  HeadBucketCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
@@ -46,6 +54,16 @@ async function settle(p: Promise<{ $metadata: { httpStatusCode?: number }; Parts
     const err = e as { name: string; $metadata: { httpStatusCode?: number } };
     return { status: err.$metadata.httpStatusCode, code: err.name };
   }
+}
+
+/** A result without its per-request metadata (request ids differ between two calls). */
+function strip<T extends { $metadata: { httpStatusCode?: number } }>(r: T) {
+  const { $metadata, ...rest } = r;
+  return { status: $metadata.httpStatusCode, ...rest };
+}
+
+function fail(e: { name: string; $metadata?: { httpStatusCode?: number } }) {
+  return { status: e.$metadata?.httpStatusCode, code: e.name };
 }
 
 const AWKWARD_KEYS = ["plain.bin", "with space.bin", "plus+sign.bin", "percent%25.bin", "unicodé/日本語.bin", "a/b/c/deep.bin", "tilde~eq=amp&.bin", Array.from({ length: 9 }, (_, i) => String(i).repeat(100)).join("/")];
@@ -150,6 +168,30 @@ describe.each([
     const del = await viaProxy.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: "d1" }, { Key: "d2" }] } }));
     expect(del.Deleted?.map((d) => d.Key).sort()).toEqual(["d1", "d2"]);
     await expect(direct.send(new HeadObjectCommand({ Bucket, Key: "d1" }))).rejects.toThrow();
+  });
+
+  test("tagging, ACL, versioning, location and bucket create/head/delete answer as the backend does", async () => {
+    await direct.send(new PutObjectCommand({ Bucket, Key: "sub/tagged.txt", Body: "t" }));
+    const tagged = await viaProxy.send(new PutObjectTaggingCommand({ Bucket, Key: "sub/tagged.txt", Tagging: { TagSet: [{ Key: "team", Value: "data eng" }] } }));
+    expect(tagged.$metadata.httpStatusCode).toBe(200);
+    const tags = await viaProxy.send(new GetObjectTaggingCommand({ Bucket, Key: "sub/tagged.txt" }));
+    expect(tags.TagSet).toEqual((await direct.send(new GetObjectTaggingCommand({ Bucket, Key: "sub/tagged.txt" }))).TagSet!);
+    expect(tags.TagSet).toEqual([{ Key: "team", Value: "data eng" }]);
+
+    const outcome = async (send: (c: S3Client) => Promise<{ $metadata: { httpStatusCode?: number } }>) => {
+      const [p, d] = await Promise.all([send(viaProxy).then(strip, fail), send(direct).then(strip, fail)]);
+      expect(p).toEqual(d);
+    };
+    await outcome((c) => c.send(new GetObjectAclCommand({ Bucket, Key: "sub/tagged.txt" })));
+    await outcome((c) => c.send(new GetBucketVersioningCommand({ Bucket })));
+    await outcome((c) => c.send(new GetBucketLocationCommand({ Bucket })));
+    await outcome((c) => c.send(new HeadBucketCommand({ Bucket })));
+    await outcome((c) => c.send(new HeadBucketCommand({ Bucket: "no-such-bucket" })));
+
+    await viaProxy.send(new CreateBucketCommand({ Bucket: "made-by-proxy" }));
+    expect((await direct.send(new HeadBucketCommand({ Bucket: "made-by-proxy" }))).$metadata.httpStatusCode).toBe(200);
+    await viaProxy.send(new DeleteBucketCommand({ Bucket: "made-by-proxy" }));
+    await expect(direct.send(new HeadBucketCommand({ Bucket: "made-by-proxy" }))).rejects.toThrow();
   });
 
   test("a presigned GET URL made for the proxy fetches the object", async () => {

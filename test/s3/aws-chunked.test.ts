@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { AwsChunkedDecoder, decodeAwsChunkedStream, type ChunkEvent } from "../../src/s3/aws-chunked.ts";
+import { AwsChunkedDecoder, decodeAwsChunkedStream, decodedLengthCheck, type ChunkEvent } from "../../src/s3/aws-chunked.ts";
 import { S3Error } from "../../src/s3/errors.ts";
 import { randomBytes } from "../support/clients.ts";
 
@@ -174,5 +174,26 @@ describe("decodeAwsChunkedStream", () => {
       if (e.type === "chunk" && e.size === 0) throw new S3Error("SignatureDoesNotMatch", "bad chunk");
     });
     await expect(new Response(out).bytes()).rejects.toThrow("bad chunk");
+  });
+});
+
+describe("decodedLengthCheck", () => {
+  const data = (n: number): ChunkEvent => ({ type: "data", bytes: new Uint8Array(n) });
+
+  test("passes exactly the declared number of bytes", () => {
+    const check = decodedLengthCheck(10);
+    expect(codeOf(() => [data(4), data(6), { type: "end" } as ChunkEvent].forEach((e) => check(e)))).toBe("no error");
+  });
+
+  test("more bytes than declared is rejected as soon as they arrive", () => {
+    const check = decodedLengthCheck(10);
+    check(data(10));
+    expect(codeOf(() => check(data(1)))).toBe("InvalidRequest");
+  });
+
+  test("fewer bytes than declared is IncompleteBody at the end", () => {
+    const check = decodedLengthCheck(10);
+    check(data(9));
+    expect(codeOf(() => check({ type: "end" }))).toBe("IncompleteBody");
   });
 });

@@ -62,6 +62,8 @@ describe("operation kinds", () => {
     ["Unknown", "PUT", "/"],
     ["ListObjects", "GET", "/b?prefix=a&delimiter=%2F&max-keys=10"],
     ["ListObjectsV2", "GET", "/b?list-type=2&prefix=a&continuation-token=x"],
+    ["ListObjects", "GET", "/b?prefix=a&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc"],
+    ["ListObjects", "GET", "/b?prefix=a&AWSAccessKeyId=AK&Signature=c2ln&Expires=1700000000"],
     ["BucketSubresource", "GET", "/b?versioning"],
     ["BucketSubresource", "GET", "/b?uploads"],
     ["HeadBucket", "HEAD", "/b"],

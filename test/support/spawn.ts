@@ -7,37 +7,47 @@ export const MAIN = join(import.meta.dir, "../../src/main.ts");
 export interface SpawnedProxy {
   endpoint: string;
   process: Subprocess<"ignore", "pipe", "pipe">;
+  /** Everything the proxy has logged so far, stdout and stderr interleaved. */
+  output(): string;
   stop(): Promise<void>;
 }
 
-/** Start `bun src/main.ts` on a free loopback port and wait for its "listening on" line. */
+/**
+ * Suites that are not about client authentication send raw, unsigned requests: a spawned
+ * proxy gets `--auth none` unless the arguments choose an auth setting themselves.
+ */
+export function noAuthUnlessAsked(args: readonly string[]): string[] {
+  return args.some((a) => /^--(auth|client-keys)/.test(a)) ? [] : ["--auth", "none"];
+}
+
+/** Start `bun src/main.ts` on a free loopback port and wait for its "listening on" line (logged at info). */
 export async function spawnProxy(args: string[], env: Record<string, string>): Promise<SpawnedProxy> {
-  const proc = Bun.spawn([process.execPath, MAIN, "--host", "127.0.0.1", "--port", "0", ...args], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", AWS_EC2_METADATA_DISABLED: "true", ...env },
+  const proc = Bun.spawn([process.execPath, MAIN, "--host", "127.0.0.1", "--port", "0", ...noAuthUnlessAsked(args), ...args], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", AWS_EC2_METADATA_DISABLED: "true", NO_COLOR: "1", ...env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
   });
-  const reader = proc.stdout.getReader();
-  let seen = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`proxy exited before listening: ${seen}${await new Response(proc.stderr).text()}`);
-    seen += new TextDecoder().decode(value);
-    const m = /listening on (http:\/\/[^/\s]+)/.exec(seen);
-    if (m) {
-      // Keep draining the access log so the child never blocks on a full pipe.
-      void (async () => {
-        while (!(await reader.read()).done);
-      })();
-      return {
-        endpoint: m[1]!,
-        process: proc,
-        async stop() {
-          proc.kill();
-          await proc.exited;
-        },
-      };
+  let output = "";
+  const { promise: listening, resolve, reject } = Promise.withResolvers<string>();
+  // Keep draining both streams so the child never blocks on a full pipe.
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const bytes of stream) {
+      output += decoder.decode(bytes, { stream: true });
+      const m = /listening on (http:\/\/[^/\s]+)/.exec(output);
+      if (m) resolve(m[1]!);
     }
-  }
+  };
+  void Promise.all([drain(proc.stdout), drain(proc.stderr)]).then(() => reject(new Error(`proxy exited before listening: ${output}`)));
+  const endpoint = await listening;
+  return {
+    endpoint,
+    process: proc,
+    output: () => output,
+    async stop() {
+      proc.kill();
+      await proc.exited;
+    },
+  };
 }

@@ -36,27 +36,53 @@ function parseAuthorization(value: string): Authorization {
   return { accessKeyId: m[1]!, date: m[2]!, region: m[3]!, signedHeaders: m[4]!.split(";"), signature: m[5]! };
 }
 
+/** One botocore process for the suite: a JSON list per line in, a JSON list per line out. */
+class Botocore {
+  private readonly proc = Bun.spawn([PYTHON, BOTOCORE_SIGNER], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  private readonly lines = this.proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  private buffered = "";
+
+  async sign(input: unknown[]): Promise<Array<{ signature: string; canonicalRequest: string }>> {
+    this.proc.stdin.write(JSON.stringify(input) + "\n");
+    await this.proc.stdin.flush();
+    while (!this.buffered.includes("\n")) {
+      const { value, done } = await this.lines.read();
+      if (done) throw new Error("botocore signer exited");
+      this.buffered += value;
+    }
+    const newline = this.buffered.indexOf("\n");
+    const line = this.buffered.slice(0, newline);
+    this.buffered = this.buffered.slice(newline + 1);
+    return JSON.parse(line);
+  }
+
+  stop() {
+    this.proc.stdin.end();
+    this.proc.kill();
+  }
+}
+
+let botocore: Botocore;
+
 /** botocore's signature for each recorded request, given the secret it should have used. */
 async function botocoreSignatures(recorded: Array<{ req: RecordedRequest; creds: Credentials }>): Promise<Array<{ signature: string; canonicalRequest: string }>> {
-  const input = recorded.map(({ req, creds }) => {
-    const auth = parseAuthorization(req.headers.authorization!);
-    return {
-      method: req.method,
-      target: req.target,
-      host: req.headers.host,
-      headers: req.headers,
-      signedHeaders: auth.signedHeaders,
-      amzDate: req.headers["x-amz-date"],
-      region: auth.region,
-      accessKeyId: creds.accessKeyId,
-      secretAccessKey: creds.secretAccessKey,
-      sessionToken: creds.sessionToken,
-    };
-  });
-  const proc = Bun.spawn([PYTHON, BOTOCORE_SIGNER], { stdin: new TextEncoder().encode(JSON.stringify(input)), stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) throw new Error(`botocore signer failed: ${err}`);
-  return JSON.parse(out);
+  return botocore.sign(
+    recorded.map(({ req, creds }) => {
+      const auth = parseAuthorization(req.headers.authorization!);
+      return {
+        method: req.method,
+        target: req.target,
+        host: req.headers.host,
+        headers: req.headers,
+        signedHeaders: auth.signedHeaders,
+        amzDate: req.headers["x-amz-date"],
+        region: auth.region,
+        accessKeyId: creds.accessKeyId,
+        secretAccessKey: creds.secretAccessKey,
+        sessionToken: creds.sessionToken,
+      };
+    }),
+  );
 }
 
 async function expectBotocoreAgrees(recorded: Array<{ req: RecordedRequest; creds: Credentials }>) {
@@ -70,8 +96,12 @@ async function expectBotocoreAgrees(recorded: Array<{ req: RecordedRequest; cred
 let recorder: Recorder;
 beforeAll(() => {
   recorder = startRecorder();
+  botocore = new Botocore();
 });
-afterAll(() => recorder.stop());
+afterAll(() => {
+  recorder.stop();
+  botocore.stop();
+});
 
 function clientFor(endpoint: string, creds: Credentials | undefined, region = "us-east-1") {
   return new UpstreamClient({ endpoint: new URL(endpoint), region, credentials: async () => creds });
@@ -202,6 +232,62 @@ describe("outbound requests are signed exactly as sent", () => {
     const port = dead.port;
     dead.stop(true);
     await expect(clientFor(`http://127.0.0.1:${port}`, KEYS).send({ method: "GET", bucket: "b", key: "k", query: [], headers: new Headers() })).rejects.toMatchObject({ code: "BadGateway", status: 502 });
+  });
+});
+
+describe("backend timeouts", () => {
+  /** A backend that answers HEAD/GET headers only after `delayMs`, then streams its body slowly. */
+  function slowBackend(delayMs: number) {
+    return Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        if (req.method === "PUT") {
+          await req.arrayBuffer();
+          return new Response(null);
+        }
+        await Bun.sleep(delayMs);
+        let sent = 0;
+        return new Response(
+          new ReadableStream({
+            async pull(c) {
+              if (sent++ === 5) return c.close();
+              await Bun.sleep(60);
+              c.enqueue(new Uint8Array(10));
+            },
+          }),
+        );
+      },
+    });
+  }
+
+  test("a backend that does not send response headers in time is a 504 GatewayTimeout", async () => {
+    using slow = slowBackend(2_000);
+    const client = new UpstreamClient({ endpoint: new URL(`http://127.0.0.1:${slow.port}`), region: "us-east-1", credentials: async () => KEYS, timeouts: { firstByteMs: 100, idleMs: 30_000 }, retry: { attempts: 1, baseMs: 0, capMs: 0 } });
+    await expect(client.send({ method: "GET", bucket: "b", key: "k", query: [], headers: new Headers() })).rejects.toMatchObject({ code: "GatewayTimeout", status: 504 });
+  });
+
+  test("the timeout stops once headers arrive: a body slower than the timeout is read whole", async () => {
+    using slow = slowBackend(0);
+    // Headers come with the first chunk (~60 ms); the whole body takes ~300 ms, past the 250 ms timeout.
+    const client = new UpstreamClient({ endpoint: new URL(`http://127.0.0.1:${slow.port}`), region: "us-east-1", credentials: async () => KEYS, timeouts: { firstByteMs: 250, idleMs: 30_000 }, retry: { attempts: 1, baseMs: 0, capMs: 0 } });
+    const res = await client.send({ method: "GET", bucket: "b", key: "k", query: [], headers: new Headers() });
+    expect((await res.arrayBuffer()).byteLength).toBe(50);
+  });
+
+  test("an upload is not timed, however long its body takes", async () => {
+    using slow = slowBackend(0);
+    const client = new UpstreamClient({ endpoint: new URL(`http://127.0.0.1:${slow.port}`), region: "us-east-1", credentials: async () => KEYS, timeouts: { firstByteMs: 100, idleMs: 30_000 }, retry: { attempts: 1, baseMs: 0, capMs: 0 } });
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (sent++ === 4) return c.close();
+        await Bun.sleep(60);
+        c.enqueue(new Uint8Array(10));
+      },
+    });
+    const res = await client.send({ method: "PUT", bucket: "b", key: "k", query: [], headers: new Headers({ "content-length": "40" }), body });
+    expect(res.status).toBe(200);
   });
 });
 

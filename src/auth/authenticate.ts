@@ -1,0 +1,155 @@
+/**
+ * Client authentication, one mode per proxy (`--auth`):
+ *   sigv4         clients sign with keys issued for the proxy (optionally limited to buckets);
+ *   passthrough   clients sign with the proxy's own backend key, verified with its secret;
+ *   web-identity  clients present an OIDC token, exchanged for backend credentials via STS;
+ *   none          no check (explicit opt-in).
+ * Runs on every request after parsing and before anything is served or forwarded. Returns
+ * the identity, the body to forward (wrapped so it is verified while it streams), the chunk
+ * observer for aws-chunked bodies, and in web-identity mode the credentials to sign with.
+ */
+import type { ChunkObserver } from "../s3/aws-chunked.ts";
+import { S3Error } from "../s3/errors.ts";
+import type { S3Operation } from "../s3/operation.ts";
+import { decodeComponent } from "../s3/uri.ts";
+import type { Credentials } from "../upstream/credentials.ts";
+import { EMPTY_SHA256, UNSIGNED_PAYLOAD } from "./canonical.ts";
+import { chunkSignatureVerifier, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER } from "./chunk-signatures.ts";
+import { contentSha256Mismatch, verifyPayloadSha256 } from "./payload-sha256.ts";
+import { SigningKeyCache } from "./signing-key.ts";
+import { checkScope, checkSignedAmzHeaders, checkTime, readClaim, verifySignature, type InboundRequest, type SigV4Claim } from "./sigv4-verify.ts";
+import type { WebIdentityExchanger } from "./web-identity.ts";
+
+export const AUTH_MODES = ["sigv4", "passthrough", "web-identity", "none"] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+export interface Identity {
+  mode: AuthMode;
+  /** The access key id, the web identity (`subject@provider`), or `anonymous`. */
+  principal: string;
+}
+
+export interface AuthResult {
+  identity: Identity;
+  body: ReadableStream<Uint8Array> | null;
+  observeChunks?: ChunkObserver;
+  /** Sign the backend request with these instead of the proxy's own (web-identity). */
+  credentials?: Credentials;
+}
+
+export type Authenticate = (op: S3Operation, req: Request) => Promise<AuthResult>;
+
+/** A key a client may sign with, and the buckets it is limited to (undefined: all). */
+export interface KnownKey {
+  secretAccessKey: string;
+  buckets?: ReadonlySet<string>;
+}
+
+export interface AuthenticatorOptions {
+  mode: AuthMode;
+  /** Regions accepted in the credential scope; the first is named in errors. */
+  regions: readonly string[];
+  /** sigv4 and passthrough: the secret of an access key id, if the key is known. */
+  lookupKey?: (accessKeyId: string) => Promise<KnownKey | undefined>;
+  webIdentity?: WebIdentityExchanger;
+  now?: () => number;
+  /** Debug sink for signature mismatches (expected canonical request, string to sign). */
+  debug?: (message: string) => void;
+}
+
+const LITERAL_SHA256 = /^[0-9a-f]{64}$/;
+
+function accessDenied(): S3Error {
+  return new S3Error("AccessDenied", "Access Denied");
+}
+
+export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
+  const signingKeys = new SigningKeyCache();
+  const now = opts.now ?? Date.now;
+
+  async function sigv4(op: S3Operation, req: Request): Promise<AuthResult> {
+    const inbound: InboundRequest = { method: req.method, rawPath: new URL(req.url).pathname, query: op.query, headers: req.headers };
+    const claim = readClaim(inbound);
+    if (!claim) throw accessDenied();
+    checkScope(claim, opts.regions);
+    const key = await opts.lookupKey!(claim.accessKeyId);
+    if (!key) throw new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", { AWSAccessKeyId: claim.accessKeyId });
+    checkTime(claim, new Date(now()));
+    checkSignedAmzHeaders(claim, req.headers);
+    const signingKey = signingKeys.get(key.secretAccessKey, claim.date, claim.region, claim.service);
+    verifySignature(inbound, claim, signingKey, opts.debug);
+    checkBuckets(op, key.buckets);
+    return { identity: { mode: opts.mode, principal: claim.accessKeyId }, ...verifiedBody(req, claim, signingKey) };
+  }
+
+  async function webIdentity(op: S3Operation, req: Request): Promise<AuthResult> {
+    const token = bearerToken(req.headers) ?? req.headers.get("x-amz-security-token") ?? op.query.find(([k]) => k === "X-Amz-Security-Token")?.[1];
+    if (!token) throw accessDenied();
+    const session = await opts.webIdentity!.session(token);
+    return { identity: { mode: "web-identity", principal: session.identity }, body: req.body, credentials: session.credentials };
+  }
+
+  switch (opts.mode) {
+    case "sigv4":
+    case "passthrough":
+      if (!opts.lookupKey) throw new Error(`auth mode ${opts.mode} needs a key lookup`);
+      return sigv4;
+    case "web-identity":
+      if (!opts.webIdentity) throw new Error("auth mode web-identity needs an STS exchanger");
+      return webIdentity;
+    case "none":
+      return async (_op, req) => ({ identity: { mode: "none", principal: "anonymous" }, body: req.body });
+  }
+}
+
+function bearerToken(headers: Headers): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "");
+  return m?.[1];
+}
+
+/** The body as it must be forwarded, verified against what the signature covers. */
+function verifiedBody(req: Request, claim: SigV4Claim, signingKey: Uint8Array): Omit<AuthResult, "identity"> {
+  const hash = claim.payloadHash;
+  if (LITERAL_SHA256.test(hash)) {
+    const length = req.headers.get("content-length");
+    // An empty body is never read on the way out, so check it here.
+    if (req.body === null || length === "0") {
+      if (hash !== EMPTY_SHA256) throw contentSha256Mismatch();
+      return { body: req.body };
+    }
+    return { body: verifyPayloadSha256(req.body, hash) };
+  }
+  switch (hash) {
+    case UNSIGNED_PAYLOAD:
+    case STREAMING_UNSIGNED_TRAILER:
+      return { body: req.body };
+    case STREAMING_SIGNED:
+    case STREAMING_SIGNED_TRAILER:
+      return {
+        body: req.body,
+        observeChunks: chunkSignatureVerifier({ signingKey, amzDate: claim.amzDate, scope: claim.scope, seedSignature: claim.signature, signedTrailer: hash === STREAMING_SIGNED_TRAILER }),
+      };
+    default:
+      throw new S3Error("InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER], STREAMING-UNSIGNED-PAYLOAD-TRAILER, or a valid sha256 value.");
+  }
+}
+
+/** A limited key reaches only its buckets: the one addressed and, for copies, the source. */
+export function checkBuckets(op: Pick<S3Operation, "bucket" | "headers">, buckets: ReadonlySet<string> | undefined): void {
+  if (buckets === undefined) return;
+  if (op.bucket === undefined || !buckets.has(op.bucket)) throw accessDenied();
+  const source = op.headers.get("x-amz-copy-source");
+  if (source !== null) {
+    const bucket = copySourceBucket(source);
+    if (bucket === undefined || !buckets.has(bucket)) throw accessDenied();
+  }
+}
+
+/** `bucket/key[?versionId=…]`, URL-encoded, with or without a leading slash. */
+export function copySourceBucket(source: string): string | undefined {
+  const decoded = decodeComponent(source.split("?")[0]!, false);
+  if (decoded === undefined) return undefined;
+  const path = decoded.startsWith("/") ? decoded.slice(1) : decoded;
+  const slash = path.indexOf("/");
+  return slash <= 0 ? undefined : path.slice(0, slash);
+}

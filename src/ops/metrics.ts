@@ -1,0 +1,163 @@
+/**
+ * The proxy's metrics, named by Prometheus conventions (`s3proxy_` prefix, `_total`,
+ * `_bytes`, `_seconds`). Request counts and durations are recorded as requests finish;
+ * cache and server figures are read from their owners when scraped, so nothing is counted
+ * twice. The same figures feed the status page (`snapshot()`), so the two always agree.
+ */
+import type { LruStore } from "../cache/lru.ts";
+import type { CacheStats } from "../cache/stats.ts";
+import type { RequestRecord } from "../proxy/handler.ts";
+import { VERSION } from "../version.ts";
+import { Registry, type Collected } from "./prometheus.ts";
+import { TopN, type TopEntry } from "./top-n.ts";
+
+export interface MetricSources {
+  /** Undefined when caching is off. */
+  cache?: { store: LruStore; stats: CacheStats };
+  /** Requests being served right now (bodies still streaming included). */
+  inFlight: () => number;
+  /** Milliseconds since the epoch; injected so tests can pin it. */
+  now?: () => number;
+}
+
+/** Latency buckets in seconds: sub-millisecond memory hits up to minute-long transfers. */
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** Objects tracked for the status page's "top objects" (Space-Saving; a few KB at most). */
+const TOP_CAPACITY = 200;
+
+/** What went wrong talking to the backend. */
+export type UpstreamErrorKind = "unreachable" | "timeout" | "bad_answer" | "backend_5xx";
+
+export interface StatusSnapshot {
+  version: string;
+  uptimeSeconds: number;
+  requests: number;
+  inFlight: number;
+  cache: {
+    enabled: boolean;
+    hits: number;
+    misses: number;
+    partialHits: number;
+    /** Full hits over all cache lookups (0 before the first lookup). */
+    hitRatio: number;
+    bytesFromCache: number;
+    bytesFromUpstream: number;
+    usedBytes: number;
+    limitBytes: number;
+    evictions: number;
+  };
+  topObjects: Array<{ object: string; hits: number }>;
+}
+
+export class ProxyMetrics {
+  private readonly registry = new Registry();
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private readonly requests;
+  private readonly duration;
+  private readonly upstreamDuration;
+  private readonly forwardedBytes;
+  private readonly upstreamErrors;
+  private readonly authFailures;
+  private readonly topObjects = new TopN(TOP_CAPACITY);
+
+  constructor(private readonly sources: MetricSources) {
+    this.now = sources.now ?? Date.now;
+    this.startedAt = this.now();
+    const r = this.registry;
+    const stats = sources.cache?.stats;
+    const store = sources.cache?.store;
+    const fromStats = (read: (s: CacheStats) => number) => (): Collected => (stats ? read(stats) : 0);
+
+    r.gauge("s3proxy_build_info", "Build information (always 1)", () => [[{ version: VERSION }, 1]]);
+    this.requests = r.counter("s3proxy_requests_total", "Requests answered, by S3 operation and HTTP status");
+    this.duration = r.histogram("s3proxy_request_duration_seconds", "Time to answer a request (until the response headers), by S3 operation", DURATION_BUCKETS);
+    this.upstreamDuration = r.histogram("s3proxy_upstream_duration_seconds", "Time the backend took to answer a forwarded request, by S3 operation", DURATION_BUCKETS);
+    r.gauge("s3proxy_in_flight_requests", "Requests being served, including bodies still streaming", () => sources.inFlight());
+    r.collectedCounter("s3proxy_cache_requests_total", "Cache lookups by result: hit (all from memory), miss, partial (some blocks fetched)", () =>
+      stats ? [[{ result: "hit" }, stats.hits], [{ result: "miss" }, stats.misses], [{ result: "partial" }, stats.partialHits]] : [],
+    );
+    r.collectedCounter("s3proxy_bytes_from_cache_total", "Response body bytes served from the cache", fromStats((s) => s.bytesFromCache));
+    this.forwardedBytes = r.counter("s3proxy_forwarded_bytes_total", "Response body bytes of requests forwarded to the backend (known Content-Length)");
+    r.collectedCounter("s3proxy_bytes_from_upstream_total", "Bytes received from the backend: forwarded bodies and cache fills", () => this.bytesFromUpstream());
+    r.collectedCounter("s3proxy_bytes_from_tiers_total", "Bytes read from lower cache tiers", fromStats((s) => s.bytesFromTiers));
+    r.gauge("s3proxy_cache_used_bytes", "Bytes held in the memory cache", () => store?.bytesHeld ?? 0);
+    r.gauge("s3proxy_cache_limit_bytes", "Memory cache limit (0: caching off)", () => store?.limit ?? 0);
+    r.collectedCounter("s3proxy_cache_evictions_total", "Blocks evicted from the memory cache", () => store?.evictions ?? 0);
+    r.collectedCounter("s3proxy_cache_coalesced_waits_total", "Reads that waited for another request's backend fetch instead of making their own", fromStats((s) => s.coalescedWaits));
+    r.collectedCounter("s3proxy_cache_prefetches_total", "Parquet footer prefetches started", fromStats((s) => s.prefetches));
+    r.collectedCounter("s3proxy_cache_upstream_requests_total", "Backend requests made by the cache (discovery and fills)", fromStats((s) => s.upstreamRequests));
+    this.upstreamErrors = r.counter("s3proxy_upstream_errors_total", "Failed backend exchanges, by kind: unreachable, timeout, bad_answer, backend_5xx");
+    this.authFailures = r.counter("s3proxy_auth_failures_total", "Client requests refused by authentication, by S3 error code");
+  }
+
+  /** Record a finished request (called once per request by the pipeline). */
+  requestFinished(record: RequestRecord, res: Response, ms: number): void {
+    const operation = record.op?.kind ?? "Invalid";
+    this.requests.inc({ operation, status: String(res.status) });
+    this.duration.observe(ms / 1000, { operation });
+    if (record.upstreamMs !== undefined) {
+      this.upstreamDuration.observe(record.upstreamMs / 1000, { operation });
+      this.forwardedBytes.inc({}, bodyBytes(res) ?? 0);
+      if (res.status >= 500 && record.error === undefined) this.recordUpstreamError("backend_5xx");
+    }
+    if (record.error === "BadGateway") this.recordUpstreamError(record.upstreamMs === undefined ? "unreachable" : "bad_answer");
+    else if (record.error === "GatewayTimeout") this.recordUpstreamError("timeout");
+    if ((record.cache === "HIT" || record.cache === "PARTIAL") && record.op?.key !== undefined) this.topObjects.add(`${record.op.bucket}/${record.op.key}`);
+  }
+
+  recordUpstreamError(kind: UpstreamErrorKind): void {
+    this.upstreamErrors.inc({ kind });
+  }
+
+  /** Called by authentication for every refused request, with the S3 error code sent. */
+  recordAuthFailure(code: string): void {
+    this.authFailures.inc({ code });
+  }
+
+  render(): string {
+    return this.registry.render();
+  }
+
+  snapshot(topN = 10): StatusSnapshot {
+    const stats = this.sources.cache?.stats;
+    const store = this.sources.cache?.store;
+    const hits = stats?.hits ?? 0;
+    const misses = stats?.misses ?? 0;
+    const partialHits = stats?.partialHits ?? 0;
+    const lookups = hits + misses + partialHits;
+    return {
+      version: VERSION,
+      uptimeSeconds: (this.now() - this.startedAt) / 1000,
+      requests: this.requests.total(),
+      inFlight: this.sources.inFlight(),
+      cache: {
+        enabled: this.sources.cache !== undefined,
+        hits,
+        misses,
+        partialHits,
+        hitRatio: lookups === 0 ? 0 : hits / lookups,
+        bytesFromCache: stats?.bytesFromCache ?? 0,
+        bytesFromUpstream: this.bytesFromUpstream(),
+        usedBytes: store?.bytesHeld ?? 0,
+        limitBytes: store?.limit ?? 0,
+        evictions: store?.evictions ?? 0,
+      },
+      topObjects: this.topObjects.top(topN).map((e: TopEntry) => ({ object: e.item, hits: e.count })),
+    };
+  }
+
+  private bytesFromUpstream(): number {
+    return this.forwardedBytes.total() + (this.sources.cache?.stats.bytesFromUpstream ?? 0);
+  }
+}
+
+/** Body bytes of a response: its Content-Length, else the span of its Content-Range; undefined for an unknown-length stream. */
+export function bodyBytes(res: Response): number | undefined {
+  const length = res.headers.get("content-length");
+  if (length !== null && /^\d+$/.test(length)) return Number(length);
+  if (res.body === null) return 0;
+  const range = /^bytes (\d+)-(\d+)\//.exec(res.headers.get("content-range") ?? "");
+  return range ? Number(range[2]) - Number(range[1]) + 1 : undefined;
+}

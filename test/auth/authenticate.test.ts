@@ -1,0 +1,226 @@
+/**
+ * The authenticator on requests signed by the JS SDK's signer at pinned times: every S3
+ * error a client can earn, the bucket allow-list, and the body checks.
+ */
+import { describe, expect, test } from "bun:test";
+import { copySourceBucket, createAuthenticator, type Authenticate, type AuthMode, type KnownKey } from "../../src/auth/authenticate.ts";
+import { sha256Hex } from "../../src/auth/canonical.ts";
+import { S3Error } from "../../src/s3/errors.ts";
+import { parseOperation } from "../../src/s3/operation.ts";
+import { sign, type SignedRequest } from "../support/sign.ts";
+
+const NOW = new Date("2026-11-25T12:00:00Z");
+const KEY = { accessKeyId: "AKIDTEST", secretAccessKey: "secret/with+chars" };
+const LIMITED = { accessKeyId: "AKIDLIMITED", secretAccessKey: "other-secret" };
+const KEYS = new Map<string, KnownKey>([
+  [KEY.accessKeyId, { secretAccessKey: KEY.secretAccessKey }],
+  [LIMITED.accessKeyId, { secretAccessKey: LIMITED.secretAccessKey, buckets: new Set(["allowed"]) }],
+]);
+const BASE = "http://127.0.0.1:9000";
+
+function authenticator(mode: AuthMode = "sigv4", now = NOW): Authenticate {
+  return createAuthenticator({ mode, regions: ["us-east-1", "eu-west-1"], lookupKey: async (id) => KEYS.get(id), now: () => now.getTime() });
+}
+
+function toRequest(s: SignedRequest, extra: Record<string, string> = {}, body?: Uint8Array): Request {
+  return new Request(s.url, { method: s.method, headers: { ...s.headers, host: new URL(s.url).host, ...extra }, body });
+}
+
+/** Authenticate and read the body; "ok" or the S3 error code (with its message for a few checks). */
+async function verdict(req: Request, auth = authenticator()): Promise<string> {
+  try {
+    const op = parseOperation(req.method, new URL(req.url), req.headers, { domains: [] });
+    const result = await auth(op, req);
+    if (result.body) await new Response(result.body).arrayBuffer();
+    return "ok";
+  } catch (err) {
+    if (err instanceof S3Error) return err.code;
+    throw err;
+  }
+}
+
+async function errorOf(req: Request, auth = authenticator()): Promise<S3Error> {
+  const op = parseOperation(req.method, new URL(req.url), req.headers, { domains: [] });
+  try {
+    const r = await auth(op, req);
+    if (r.body) await new Response(r.body).arrayBuffer();
+  } catch (err) {
+    return err as S3Error;
+  }
+  throw new Error("expected an S3 error");
+}
+
+const get = (overrides: Partial<Parameters<typeof sign>[0]> = {}) => sign({ url: `${BASE}/bucket/some%20key.txt`, key: KEY, date: NOW, ...overrides });
+
+describe("header authentication", () => {
+  test("a correctly signed request is accepted and names its access key", async () => {
+    const req = toRequest(await get());
+    const op = parseOperation(req.method, new URL(req.url), req.headers, { domains: [] });
+    expect((await authenticator()(op, req)).identity).toEqual({ mode: "sigv4", principal: KEY.accessKeyId });
+  });
+
+  test("a request without any authentication gets AccessDenied", async () => {
+    expect(await verdict(new Request(`${BASE}/bucket/key`))).toBe("AccessDenied");
+  });
+
+  test("an unknown access key gets InvalidAccessKeyId", async () => {
+    expect(await verdict(toRequest(await get({ key: { accessKeyId: "NOPE", secretAccessKey: "x" } })))).toBe("InvalidAccessKeyId");
+  });
+
+  test("a wrong secret gets SignatureDoesNotMatch", async () => {
+    expect(await verdict(toRequest(await get({ key: { ...KEY, secretAccessKey: "wrong" } })))).toBe("SignatureDoesNotMatch");
+  });
+
+  test("a signed header changed after signing gets SignatureDoesNotMatch", async () => {
+    const s = await get({ headers: { range: "bytes=0-9" } });
+    expect(await verdict(toRequest(s))).toBe("ok");
+    expect(await verdict(toRequest(s, { range: "bytes=0-99" }))).toBe("SignatureDoesNotMatch");
+  });
+
+  test("an x-amz-* header added without being signed gets AccessDenied", async () => {
+    const e = await errorOf(toRequest(await get(), { "x-amz-copy-source": "bucket/other" }));
+    expect(e.code).toBe("AccessDenied");
+    expect(e.details.HeadersNotSigned).toBe("x-amz-copy-source");
+  });
+
+  test("a region this proxy does not serve gets AuthorizationHeaderMalformed naming the expected region", async () => {
+    const e = await errorOf(toRequest(await get({ region: "ap-south-2" })));
+    expect(e.code).toBe("AuthorizationHeaderMalformed");
+    expect(e.status).toBe(400);
+    expect(e.details.Region).toBe("us-east-1");
+    expect(await verdict(toRequest(await get({ region: "eu-west-1" })))).toBe("ok");
+  });
+
+  test("a clock more than 15 minutes off gets RequestTimeTooSkewed; 14 minutes is accepted", async () => {
+    const at = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
+    expect(await verdict(toRequest(await get({ date: at(-16) })))).toBe("RequestTimeTooSkewed");
+    expect(await verdict(toRequest(await get({ date: at(16) })))).toBe("RequestTimeTooSkewed");
+    expect(await verdict(toRequest(await get({ date: at(-14) })))).toBe("ok");
+  });
+
+  test("a path changed after signing gets SignatureDoesNotMatch", async () => {
+    const s = await get();
+    expect(await verdict(toRequest({ ...s, url: `${BASE}/bucket/some%20keY.txt` }))).toBe("SignatureDoesNotMatch");
+  });
+
+  test("a query parameter added after signing gets SignatureDoesNotMatch", async () => {
+    const s = await get();
+    expect(await verdict(toRequest({ ...s, url: `${s.url}?versionId=1` }))).toBe("SignatureDoesNotMatch");
+  });
+
+  test("signature version 2 gets InvalidRequest", async () => {
+    expect(await verdict(new Request(`${BASE}/bucket/key`, { headers: { authorization: "AWS AKIDTEST:c2lnbmF0dXJl" } }))).toBe("InvalidRequest");
+  });
+
+  test("a garbled Authorization header gets AuthorizationHeaderMalformed", async () => {
+    const headers = { authorization: "AWS4-HMAC-SHA256 Credential=AKIDTEST/2026/us-east-1/s3, Signature=abc", "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "x-amz-date": "20261125T120000Z" };
+    expect(await verdict(new Request(`${BASE}/bucket/key`, { headers }))).toBe("AuthorizationHeaderMalformed");
+  });
+
+  test("header auth without x-amz-content-sha256 gets InvalidRequest", async () => {
+    const s = await get();
+    const headers = { ...s.headers };
+    delete headers["x-amz-content-sha256"];
+    expect(await verdict(toRequest({ ...s, headers }))).toBe("InvalidRequest");
+  });
+});
+
+describe("presigned URLs", () => {
+  test("a presigned URL is accepted within its lifetime", async () => {
+    const s = await get({ presignSeconds: 3600, date: new Date(NOW.getTime() - 3000_000) });
+    expect(await verdict(toRequest(s))).toBe("ok");
+  });
+
+  test("a presigned URL used after expiry gets AccessDenied 'Request has expired'", async () => {
+    const s = await get({ presignSeconds: 60, date: new Date(NOW.getTime() - 61_000) });
+    const e = await errorOf(toRequest(s));
+    expect(e.code).toBe("AccessDenied");
+    expect(e.message).toBe("Request has expired");
+  });
+
+  test("X-Amz-Expires over 7 days gets AuthorizationQueryParametersError", async () => {
+    const s = await get({ presignSeconds: 3600 });
+    const url = s.url.replace("X-Amz-Expires=3600", "X-Amz-Expires=604801");
+    expect(await verdict(toRequest({ ...s, url }))).toBe("AuthorizationQueryParametersError");
+  });
+
+  test("a presigned URL with a changed signature gets SignatureDoesNotMatch", async () => {
+    const s = await get({ presignSeconds: 3600 });
+    const url = s.url.replace(/X-Amz-Signature=([0-9a-f])/, (_, c) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`);
+    expect(await verdict(toRequest({ ...s, url }))).toBe("SignatureDoesNotMatch");
+  });
+});
+
+describe("payload verification", () => {
+  const body = new TextEncoder().encode("the object body");
+  const put = (payloadHash: string) => sign({ method: "PUT", url: `${BASE}/bucket/k`, key: KEY, date: NOW, payloadHash, headers: { "content-length": String(body.length) } });
+
+  test("a body matching its signed SHA-256 is accepted", async () => {
+    expect(await verdict(toRequest(await put(sha256Hex(body)), {}, body))).toBe("ok");
+  });
+
+  test("a body that differs from its signed SHA-256 gets XAmzContentSHA256Mismatch", async () => {
+    const other = new TextEncoder().encode("the object bodY");
+    expect(await verdict(toRequest(await put(sha256Hex(body)), {}, other))).toBe("XAmzContentSHA256Mismatch");
+  });
+
+  test("an empty body claiming a non-empty SHA-256 gets XAmzContentSHA256Mismatch", async () => {
+    const s = await sign({ method: "PUT", url: `${BASE}/bucket/k`, key: KEY, date: NOW, payloadHash: sha256Hex(body), headers: { "content-length": "0" } });
+    expect(await verdict(toRequest(s))).toBe("XAmzContentSHA256Mismatch");
+  });
+
+  test("an unknown x-amz-content-sha256 value gets InvalidArgument", async () => {
+    expect(await verdict(toRequest(await put("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD"), {}, body))).toBe("InvalidArgument");
+  });
+});
+
+describe("bucket allow-list", () => {
+  const as = (url: string, headers: Record<string, string> = {}) => sign({ url, key: LIMITED, date: NOW, headers });
+
+  test("a limited key reaches its own bucket", async () => {
+    expect(await verdict(toRequest(await as(`${BASE}/allowed/key`)))).toBe("ok");
+  });
+
+  test("a limited key gets AccessDenied for another bucket, and for ListBuckets", async () => {
+    expect(await verdict(toRequest(await as(`${BASE}/other/key`)))).toBe("AccessDenied");
+    expect(await verdict(toRequest(await as(`${BASE}/`)))).toBe("AccessDenied");
+  });
+
+  test("a limited key cannot copy out of a bucket outside its list", async () => {
+    expect(await verdict(toRequest(await as(`${BASE}/allowed/copy`, { "x-amz-copy-source": "/other/secret.txt" })))).toBe("AccessDenied");
+    expect(await verdict(toRequest(await as(`${BASE}/allowed/copy`, { "x-amz-copy-source": "allowed/a%20b.txt" })))).toBe("ok");
+  });
+
+  test("copy sources are read with or without a leading slash, encoded, with a version", () => {
+    expect(copySourceBucket("/b/k")).toBe("b");
+    expect(copySourceBucket("b/k%20x?versionId=3")).toBe("b");
+    expect(copySourceBucket("b%2Fk")).toBe("b");
+    expect(copySourceBucket("nokey")).toBeUndefined();
+  });
+});
+
+describe("modes", () => {
+  test("none accepts an anonymous request", async () => {
+    expect(await verdict(new Request(`${BASE}/bucket/key`), authenticator("none"))).toBe("ok");
+  });
+
+  test("web-identity without a token gets AccessDenied", async () => {
+    const auth = createAuthenticator({ mode: "web-identity", regions: ["us-east-1"], webIdentity: {} as never });
+    expect(await verdict(new Request(`${BASE}/bucket/key`), auth)).toBe("AccessDenied");
+  });
+});
+
+describe("what a signature mismatch reveals", () => {
+  test("the debug log gets the expected canonical request and string to sign, never the secret, the signature or a session token", async () => {
+    const lines: string[] = [];
+    const auth = createAuthenticator({ mode: "sigv4", regions: ["us-east-1"], lookupKey: async (id) => KEYS.get(id), now: () => NOW.getTime(), debug: (m) => lines.push(m) });
+    const s = await sign({ url: `${BASE}/bucket/k?X-Amz-Security-Token=tok-in-query`, key: { ...KEY, secretAccessKey: "wrong", sessionToken: "session-token-value" }, date: NOW });
+    expect(await verdict(toRequest(s), auth)).toBe("SignatureDoesNotMatch");
+    const text = lines.join("\n");
+    expect(text).toContain("canonical request:\nGET\n/bucket/k\n");
+    expect(text).toContain("x-amz-security-token:<redacted>");
+    expect(text).toContain("X-Amz-Security-Token=<redacted>");
+    const signature = /Signature=([0-9a-f]{64})/.exec(s.headers.authorization!)![1]!;
+    for (const secret of [KEY.secretAccessKey, "session-token-value", "tok-in-query", signature]) expect(text).not.toContain(secret);
+  });
+});

@@ -1,0 +1,62 @@
+/** Choosing and configuring the auth mode from flags, environment and what credentials exist. */
+import { describe, expect, test } from "bun:test";
+import { createConsola, type LogObject } from "consola";
+import { setupClientAuth, type BackendCredentials } from "../../src/auth/setup.ts";
+import { ConfigError, resolveConfig, type Env, type Flags } from "../../src/config.ts";
+import { tempFile } from "../support/credentialed-clients.ts";
+
+const WITH_BACKEND: BackendCredentials = { provider: async () => ({ accessKeyId: "B", secretAccessKey: "b" }), source: "environment" };
+const WITHOUT_BACKEND: BackendCredentials = { provider: async () => undefined, source: "none" };
+
+function logger() {
+  const lines: LogObject[] = [];
+  return { log: createConsola({ level: 5, reporters: [{ log: (e) => lines.push(e) }] }), lines };
+}
+
+async function modeFor(flags: Flags, env: Env, backend: BackendCredentials, host = "127.0.0.1") {
+  const auth = await setupClientAuth(resolveConfig(flags, env).auth, backend, host, logger().log);
+  auth.close();
+  return auth.mode;
+}
+
+describe("auth configuration", () => {
+  test("client keys make sigv4 the default, backend credentials alone make passthrough", async () => {
+    expect(await modeFor({}, { CLIENT_KEYS: "A:s" }, WITH_BACKEND)).toBe("sigv4");
+    expect(await modeFor({}, {}, WITH_BACKEND)).toBe("passthrough");
+  });
+
+  test("with neither keys nor backend credentials the proxy refuses to start unless --auth none is given", async () => {
+    await expect(modeFor({}, {}, WITHOUT_BACKEND)).rejects.toThrow(ConfigError);
+    expect(await modeFor({ auth: "none" }, {}, WITHOUT_BACKEND)).toBe("none");
+  });
+
+  test("--auth none on a non-loopback address logs a warning at start-up, on loopback it does not", async () => {
+    for (const [host, warned] of [["0.0.0.0", true], ["127.0.0.1", false]] as const) {
+      const { log, lines } = logger();
+      (await setupClientAuth(resolveConfig({ auth: "none" }, {}).auth, WITHOUT_BACKEND, host, log)).close();
+      expect(lines.some((l) => l.type === "warn")).toBe(warned);
+    }
+  });
+
+  test("AUTH_MODE selects the mode; bad values and incomplete modes name the option", () => {
+    expect(resolveConfig({}, { AUTH_MODE: "none" }).auth.mode).toBe("none");
+    expect(() => resolveConfig({ auth: "kerberos" }, {})).toThrow("--auth");
+    expect(() => resolveConfig({ auth: "sigv4" }, {})).toThrow("--auth: sigv4 needs client keys");
+    expect(() => resolveConfig({ auth: "web-identity" }, {})).toThrow("--role-arn");
+    expect(() => resolveConfig({}, { CLIENT_KEYS: "nosecret" })).toThrow("--client-keys-inline");
+  });
+
+  test("passthrough without backend credentials is refused", async () => {
+    await expect(modeFor({ auth: "passthrough" }, {}, WITHOUT_BACKEND)).rejects.toThrow("passthrough needs backend credentials");
+  });
+
+  test("an unreadable or malformed client keys file is a start-up error naming --client-keys", async () => {
+    await expect(modeFor({ "client-keys": "/nonexistent/keys" }, {}, WITH_BACKEND)).rejects.toThrow("--client-keys");
+    await expect(modeFor({ "client-keys": tempFile(new TextEncoder().encode("justone\n")) }, {}, WITH_BACKEND)).rejects.toThrow("line 1");
+  });
+
+  test("accepted signing regions default to --region and can be widened", () => {
+    expect(resolveConfig({ region: "eu-west-1" }, {}).auth.regions).toEqual(["eu-west-1"]);
+    expect(resolveConfig({ region: "eu-west-1" }, { AUTH_REGIONS: "eu-west-1, us-east-1" }).auth.regions).toEqual(["eu-west-1", "us-east-1"]);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, test } from "bun:test";
+import { createConsola } from "consola";
+import { accessEntry, createAccessLog, formatAccessLine } from "../../src/ops/access-log.ts";
+import { batchedLineWriter } from "../../src/ops/line-writer.ts";
+import type { RequestRecord } from "../../src/proxy/handler.ts";
+import { parseOperation } from "../../src/s3/operation.ts";
+
+const url = new URL("http://127.0.0.1:3000/bucket/dir/file%20one.parquet");
+const op = parseOperation("GET", url, new Headers({ host: "127.0.0.1:3000", range: "bytes=0-99" }), { domains: [] });
+const record: RequestRecord = { requestId: "ABCDEF0123456789", op, upstreamMs: 12.3456, cache: "MISS", identity: { accessKeyId: "AKIDCLIENT" } };
+const response = new Response(new Uint8Array(100), { status: 206, headers: { "content-length": "100", "content-range": "bytes 0-99/1000" } });
+
+describe("access log", () => {
+  test("an entry carries request id, client key id, operation, bucket, key, range, status, bytes, cache result and both timings", () => {
+    expect(accessEntry("GET", url, response, record, 15.6789)).toEqual({
+      requestId: "ABCDEF0123456789",
+      keyId: "AKIDCLIENT",
+      method: "GET",
+      path: "/bucket/dir/file%20one.parquet",
+      op: "GetObject",
+      bucket: "bucket",
+      key: "dir/file one.parquet",
+      range: "bytes=0-99",
+      status: 206,
+      bytes: 100,
+      cache: "MISS",
+      ms: 15.68,
+      upstreamMs: 12.35,
+    });
+  });
+
+  test("fields a request does not have are left out, not logged as null", () => {
+    const bare = accessEntry("GET", new URL("http://h/"), new Response(null, { status: 400 }), { requestId: "R" }, 1);
+    expect(bare).toEqual({ requestId: "R", method: "GET", path: "/", status: 400, bytes: 0, ms: 1 });
+  });
+
+  test("the pretty line is the request line then key=value pairs, quoting values with spaces", () => {
+    expect(formatAccessLine(accessEntry("GET", url, response, record, 15.6789))).toBe(
+      'GET /bucket/dir/file%20one.parquet 206 requestId=ABCDEF0123456789 keyId=AKIDCLIENT op=GetObject bucket=bucket key="dir/file one.parquet" range="bytes=0-99" bytes=100 cache=MISS ms=15.68 upstreamMs=12.35',
+    );
+  });
+
+  test("json format writes the fields as one JSON object per line; pretty writes the logfmt line", () => {
+    const lines: string[] = [];
+    const log = createConsola({ level: 3 });
+    createAccessLog(log, "json", (l) => lines.push(l))("GET", url, response, record, 1);
+    createAccessLog(log, "pretty", (l) => lines.push(l))("GET", url, response, record, 1);
+    const json = JSON.parse(lines[0]!);
+    expect(json.msg).toBe("GET /bucket/dir/file%20one.parquet 206");
+    expect(json).toMatchObject({ level: "info", access: true, keyId: "AKIDCLIENT", key: "dir/file one.parquet", bytes: 100, cache: "MISS" });
+    expect(lines[1]!.endsWith(`[info] ${formatAccessLine(accessEntry("GET", url, response, record, 1))}`)).toBe(true);
+  });
+
+  test("nothing is logged below the info level", () => {
+    const lines: string[] = [];
+    createAccessLog(createConsola({ level: 1 }), "json", (l) => lines.push(l))("GET", url, response, record, 1);
+    expect(lines).toHaveLength(0);
+  });
+
+  test("lines are written in batches: one write per burst, flushed within the delay", async () => {
+    const chunks: string[] = [];
+    const write = batchedLineWriter((c) => chunks.push(c), 20);
+    for (let i = 0; i < 100; i++) write(`line ${i}`);
+    expect(chunks).toHaveLength(0);
+    await Bun.sleep(40);
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]!.split("\n").filter(Boolean)).toHaveLength(100);
+  });
+});

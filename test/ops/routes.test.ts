@@ -1,0 +1,83 @@
+/** The operator endpoints: where they answer, and that they never hide a bucket or a key. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { startBackend, type Backend } from "../support/backend.ts";
+import { sdkClient } from "../support/clients.ts";
+import { metricValue, parseMetrics } from "../support/prometheus.ts";
+import { startTestProxy } from "../support/proxy.ts";
+
+let backend: Backend;
+beforeAll(async () => {
+  backend = await startBackend();
+});
+afterAll(async () => {
+  await backend.stop();
+});
+
+describe("operator endpoints on the S3 port", () => {
+  test("answer under /_s3proxy/ with their content types; unknown paths 404, writes 405, all with a request id", async () => {
+    const proxy = await startTestProxy(backend);
+    try {
+      const metrics = await fetch(`${proxy.endpoint}/_s3proxy/metrics`);
+      expect(metrics.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+      expect(metricValue(parseMetrics(await metrics.text()), "s3proxy_build_info")).toBe(1);
+      const page = await fetch(`${proxy.endpoint}/_s3proxy/status`);
+      expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(await page.text()).toContain("<title>s3proxy status</title>");
+      expect((await fetch(`${proxy.endpoint}/_s3proxy/status.json`)).headers.get("content-type")).toStartWith("application/json");
+
+      const unknown = await fetch(`${proxy.endpoint}/_s3proxy/nothing-here`);
+      expect(unknown.status).toBe(404);
+      const post = await fetch(`${proxy.endpoint}/_s3proxy/metrics`, { method: "POST" });
+      expect(post.status).toBe(405);
+      expect(post.headers.get("allow")).toBe("GET, HEAD");
+      for (const res of [metrics, page, unknown, post]) expect(res.headers.get("x-amz-request-id")).toMatch(/^[0-9A-F]{16}$/);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test("a key named like an operator path, addressed virtual-hosted style, is served from its bucket", async () => {
+    const direct = sdkClient(backend.endpoint, backend);
+    await direct.send(new PutObjectCommand({ Bucket: backend.bucket, Key: "_s3proxy/metrics", Body: "not metrics" }));
+    direct.destroy();
+    const proxy = await startTestProxy(backend, { domain: "s3.test" });
+    const port = proxy.server.port;
+    const presigner = new S3Client({ endpoint: `http://s3.test:${port}`, region: backend.region, credentials: { accessKeyId: backend.accessKeyId, secretAccessKey: backend.secretAccessKey } });
+    try {
+      const url = new URL(await getSignedUrl(presigner, new GetObjectCommand({ Bucket: backend.bucket, Key: "_s3proxy/metrics" })));
+      expect(url.host).toBe(`${backend.bucket}.s3.test:${port}`);
+      const res = await fetch(`${proxy.endpoint}${url.pathname}${url.search}`, { headers: { host: url.host } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("not metrics");
+    } finally {
+      presigner.destroy();
+      await proxy.stop();
+    }
+  });
+});
+
+describe("--metrics-port", () => {
+  test("serves the operator endpoints (at --metrics-path) on their own port, and the S3 port no longer does", async () => {
+    const proxy = await startTestProxy(backend, { "metrics-port": "0", "metrics-path": "/metrics" });
+    const ops = `http://127.0.0.1:${proxy.opsServer!.port}`;
+    try {
+      const metrics = await fetch(`${ops}/metrics`);
+      expect(metrics.status).toBe(200);
+      // The S3 port's server has no request in flight while the metrics port is scraped.
+      expect(metricValue(parseMetrics(await metrics.text()), "s3proxy_in_flight_requests")).toBe(0);
+      expect((await fetch(`${ops}/_s3proxy/health/live`)).status).toBe(200);
+      expect((await fetch(`${ops}/${backend.bucket}/some-key`)).status).toBe(404);
+
+      // On the S3 port, /_s3proxy/... is just a request for a bucket that cannot exist: an S3 error, not metrics.
+      const onS3Port = await fetch(`${proxy.endpoint}/_s3proxy/metrics`);
+      expect(onS3Port.status).toBeGreaterThanOrEqual(400);
+      const text = await onS3Port.text();
+      expect(text).toContain("<Error>");
+      expect(text).not.toContain("s3proxy_");
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
