@@ -163,7 +163,10 @@ export class RedisTier implements CacheTier {
   /** Run one command within the timeout; undefined when Redis is down, slow or failing. */
   private async call<T>(op: (c: RedisClient) => Promise<T>): Promise<T | undefined> {
     if (!this.client.connected || !this.subscriber.connected) void this.reconnect();
-    if (!this.client.connected || this.now() < this.skipUntil) return undefined;
+    if (!this.client.connected || this.now() < this.skipUntil) {
+      this.counters.failures++; // answered as a miss because Redis is down: counted, not logged again
+      return undefined;
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
