@@ -15,6 +15,7 @@ import { startBackend, type Backend } from "../support/backend.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.ts";
 import { spawnProxy } from "../support/spawn.ts";
+import { parquetBytes, polarsSumOfSquares } from "../support/polars.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
 
 const BLOCK = 64 * 1024;
@@ -151,6 +152,23 @@ describe("disk tier through the proxy", () => {
     expect(diskOf(proxy).bytesHeld).toBeLessThanOrEqual(1024 ** 2);
     expect(diskOf(proxy).counters.evictions).toBeGreaterThan(0);
     await proxy.stop();
+  }, 60_000);
+
+  test("a Polars query run again after a restart is answered from disk with zero backend requests", async () => {
+    const key = "disk/squares.parquet";
+    const rows = 100_000;
+    expect((await fetch(`${backend.endpoint}/${backend.bucket}/${key}`, { method: "PUT", body: parquetBytes(rows) })).status).toBe(200);
+    const want = Array.from({ length: rows }, (_, i) => i * i).reduce((a, b) => a + b, 0);
+    const dir = freshDir();
+    const first = await startTestProxy(viaRelay(), { "cache-dir": dir, "block-size": "64KiB" });
+    expect(await polarsSumOfSquares(first.endpoint, backend, backend.bucket, key)).toBe(want);
+    await first.stop();
+
+    relay.reset();
+    const second = await startTestProxy(viaRelay(), { "cache-dir": dir, "block-size": "64KiB" });
+    expect(await polarsSumOfSquares(second.endpoint, backend, backend.bucket, key)).toBe(want);
+    expect(relay.count()).toBe(0);
+    await second.stop();
   }, 60_000);
 
   test("DeleteObjects through the proxy is seen at once, though the disk still holds the deleted key's metadata", async () => {

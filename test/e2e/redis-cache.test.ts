@@ -13,6 +13,7 @@ import type { RedisTier } from "../../src/cache/redis-tier.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.ts";
+import { parquetBytes, polarsSumOfSquares } from "../support/polars.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
 import { startRedis, type TestRedis } from "../support/redis.ts";
 
@@ -76,6 +77,18 @@ describe("two proxies sharing one Redis", () => {
     expect(relay.count()).toBe(0);
     expect(redisOf(two).counters.hits).toBeGreaterThan(0);
   }, 30_000);
+
+  test("a Polars query proxy 1 ran is answered by proxy 2 from Redis with zero backend requests", async () => {
+    const key = "shared/squares.parquet";
+    const rows = 100_000;
+    expect((await fetch(`${backend.endpoint}/${backend.bucket}/${key}`, { method: "PUT", body: parquetBytes(rows) })).status).toBe(200);
+    const want = Array.from({ length: rows }, (_, i) => i * i).reduce((a, b) => a + b, 0);
+    expect(await polarsSumOfSquares(one.endpoint, backend, backend.bucket, key)).toBe(want);
+    await redisOf(one).flush();
+    relay.reset();
+    expect(await polarsSumOfSquares(two.endpoint, backend, backend.bucket, key)).toBe(want);
+    expect(relay.count()).toBe(0);
+  }, 60_000);
 
   test("an overwrite through proxy 1 is what proxy 2 serves at once", async () => {
     const key = "shared/object-1.bin";
