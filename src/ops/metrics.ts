@@ -76,7 +76,7 @@ export class ProxyMetrics {
     this.duration = r.histogram("s3proxy_request_duration_seconds", "Time to answer a request (until the response headers), by S3 operation", DURATION_BUCKETS);
     this.upstreamDuration = r.histogram("s3proxy_upstream_duration_seconds", "Time the backend took to answer a forwarded request, by S3 operation", DURATION_BUCKETS);
     r.gauge("s3proxy_in_flight_requests", "Requests being served, including bodies still streaming", () => sources.inFlight());
-    r.collectedCounter("s3proxy_cache_requests_total", "Cache lookups by result: hit (all from memory), miss, partial (some blocks fetched)", () =>
+    r.collectedCounter("s3proxy_cache_requests_total", "Cache lookups by result: hit (no backend request: memory or a lower tier), miss, partial (some blocks fetched)", () =>
       stats ? [[{ result: "hit" }, stats.hits], [{ result: "miss" }, stats.misses], [{ result: "partial" }, stats.partialHits]] : [],
     );
     r.collectedCounter("s3proxy_bytes_from_cache_total", "Response body bytes served from the cache", fromStats((s) => s.bytesFromCache));

@@ -103,7 +103,15 @@ describe("disk tier through the proxy", () => {
     }
     expect(relay.count()).toBe(0);
     expect(diskOf(second).counters.hits).toBeGreaterThan(0);
+    // Blocks from disk are cache hits: no backend request was made.
+    const last = [...objects.keys()].at(-1)!;
     await second.stop();
+    const third = await startProxy(dir);
+    const res = await fetch(`${third.endpoint}/${backend.bucket}/${last}`, { headers: { range: "bytes=100-200" } });
+    expect(res.headers.get("x-cache")).toBe("HIT");
+    expect(await res.bytes()).toEqual(new Uint8Array(objects.get(last)!.subarray(100, 201)));
+    expect(relay.count()).toBe(0);
+    await third.stop();
   }, 60_000);
 
   test("after the meta TTL, a restarted proxy revalidates with a HEAD and still takes the bytes from disk", async () => {
