@@ -8,7 +8,7 @@ import { ConfigError, resolveConfig, type Env, type Flags } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { OPTIONS } from "./options.ts";
 import { CredentialsError } from "./upstream/credentials.ts";
-import { VERSION } from "./version.ts";
+import { VERSION, versionLine } from "./version.ts";
 
 function describe(o: (typeof OPTIONS)[number]): string {
   const env = o.env.length ? ` [env: ${o.env.join(", ")}]` : "";
@@ -52,7 +52,7 @@ export async function main(argv: string[], env: Env): Promise<void> {
     return;
   }
   if (parsed.version) {
-    process.stdout.write(`s3proxy ${VERSION}\n`);
+    process.stdout.write(versionLine() + "\n");
     return;
   }
   const flags: Flags = {};
