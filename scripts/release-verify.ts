@@ -48,9 +48,9 @@ export interface Checksum {
   sha256: string;
 }
 
-/** `sha256sum` format (hash, two spaces, file name), sorted by name so the file is reproducible. */
+/** `sha256sum` format (hash, two spaces, file name), sorted by name (byte order) so the file is reproducible. */
 export function renderSha256Sums(sums: Checksum[]): string {
-  return [...sums].sort((a, b) => a.file.localeCompare(b.file)).map((s) => `${s.sha256}  ${s.file}\n`).join("");
+  return [...sums].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)).map((s) => `${s.sha256}  ${s.file}\n`).join("");
 }
 
 export function parseSha256Sums(text: string): Checksum[] {
