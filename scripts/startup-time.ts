@@ -1,11 +1,13 @@
 /**
  * Start-up time of s3proxy: from exec to the port accepting TCP connections, and to the
  * first S3 answer, in front of an embedded s3rver on loopback. Reports min / median / max.
+ * On Linux it also reports the CPU time the process used until it accepted connections,
+ * which a busy machine distorts far less than wall-clock time.
  *
  *   bun scripts/startup-time.ts [--runs N] [command ...]   (default: dist/bin/linux-x64/s3proxy)
  *   bun scripts/startup-time.ts --runs 20 bun src/main.ts   (from source, for comparison)
  */
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { startBackend } from "../test/support/backend.ts";
 
 const argv = process.argv.slice(2);
@@ -42,7 +44,19 @@ const env = {
   AWS_EC2_METADATA_DISABLED: "true",
 };
 
-async function once(): Promise<{ listen: number; firstAnswer: number }> {
+/** User + system CPU of a running process in ms (Linux /proc, 10 ms ticks), or NaN elsewhere. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+async function once(): Promise<{ listen: number; cpu: number; firstAnswer: number }> {
   const port = freePort();
   const start = performance.now();
   const proc = Bun.spawn([...command, "--host", "127.0.0.1", "--port", String(port), "--endpoint", backend.endpoint, "--log-level", "error"], {
@@ -57,8 +71,9 @@ async function once(): Promise<{ listen: number; firstAnswer: number }> {
       await Bun.sleep(1);
     }
     const listen = performance.now() - start;
+    const cpu = cpuMs(proc.pid);
     await fetch(`http://127.0.0.1:${port}/${backend.bucket}/startup-probe`, { method: "HEAD" });
-    return { listen, firstAnswer: performance.now() - start };
+    return { listen, cpu, firstAnswer: performance.now() - start };
   } finally {
     proc.kill();
     await proc.exited;
@@ -79,6 +94,7 @@ try {
   console.log(`${command.join(" ")}${size}, ${runs} runs`);
   console.log(summary("  exec → accepting connections", results.map((r) => r.listen)));
   console.log(summary("  exec → first S3 answer      ", results.map((r) => r.firstAnswer)));
+  console.log(summary("  CPU until accepting         ", results.map((r) => r.cpu)));
 } finally {
   await backend.stop();
 }
