@@ -22,8 +22,9 @@ USER 65532:65532
 ENV HOST=0.0.0.0 PORT=3000
 EXPOSE 3000
 
-# No HEALTHCHECK: s3proxy has no health endpoint yet, and this image has no shell or curl to
-# probe one with. When it gains one, add e.g.
-#   HEALTHCHECK CMD ["/usr/bin/s3proxy", "--healthcheck"]
+# No HEALTHCHECK: s3proxy has no health endpoint yet, and this image has no shell or HTTP
+# client to probe one with. Once it has one, probe it from the orchestrator (a Kubernetes
+# httpGet probe), or give s3proxy a probe mode and add e.g.
+#   HEALTHCHECK CMD ["/usr/bin/s3proxy", "--probe", "http://127.0.0.1:3000/<health path>"]
 
 ENTRYPOINT ["/usr/bin/s3proxy"]
