@@ -143,6 +143,8 @@ const formula = fillTemplate(await Bun.file(join(ROOT, "packaging/homebrew/s3pro
   SHA256_LINUX_ARM64: sumOf("linux-arm64"),
 });
 await Bun.write(join(DIST, "s3proxy.rb"), formula);
+// Homebrew is not available on Linux build machines; Ruby's own parser at least checks the syntax.
+if (Bun.which("ruby")) await $`ruby -c ${join(DIST, "s3proxy.rb")}`.quiet();
 
 console.log(`\nartefacts in dist/ (${((performance.now() - started) / 1000).toFixed(0)} s):`);
 for (const [name, binary] of built) console.log(`  bin/${name}/s3proxy  ${mib(statSync(binary).size)}`);
