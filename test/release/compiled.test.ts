@@ -175,14 +175,36 @@ async function sh(cmd: string[]) {
   return { stdout, stderr, status, output: stdout + stderr };
 }
 
+/** dpkg, waiting its turn when another dpkg or apt on the machine holds the package database lock. */
+async function dpkg(args: string[]) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const result = await sh(["dpkg", ...args]);
+    if (result.status === 0 || !/lock/i.test(result.stderr) || Date.now() > deadline) return result;
+    await Bun.sleep(500);
+  }
+}
+
+/**
+ * Run fn holding an exclusive flock(1) on a machine-wide file, so suites running at once on
+ * one machine (every engineer here is root) take turns installing the package.
+ */
+async function exclusively<T>(fn: () => Promise<T>): Promise<T> {
+  const holder = Bun.spawn(["flock", "/run/lock/s3proxy-deb-test.lock", "sh", "-c", "echo locked; exec cat"], { stdin: "pipe", stdout: "pipe" });
+  await holder.stdout.getReader().read(); // "locked": the lock is ours until cat sees end of input
+  try {
+    return await fn();
+  } finally {
+    holder.stdin.end();
+    await holder.exited;
+  }
+}
+
 // Installing a package changes the machine: only as root, where that is expected (CI runs as root).
 const canInstall = (process.env.CI !== undefined || process.getuid?.() === 0) && HOST_TARGET.arch === "amd64" && Bun.which("dpkg") !== null;
 
 describe("the Debian package", () => {
   test.skipIf(!canInstall)("installs a working s3proxy on PATH, with its unit, user and root-only environment file, and purges cleanly", async () => {
-    if ((await sh(["dpkg-query", "-W", "-f=${Status}", "s3proxy"])).stdout.includes("installed")) {
-      throw new Error("an s3proxy package is already installed on this machine; not replacing it");
-    }
     const meta = releaseMeta(info, {});
     const deb = await buildDeb({ binary, arch: "amd64", info, outDir: dir, maintainer: meta.maintainer, homepage: meta.homepage, compression: "none" });
     const contents = (await sh(["dpkg-deb", "--contents", deb])).stdout;
@@ -190,25 +212,31 @@ describe("the Debian package", () => {
     expect(contents).toMatch(/^-rw------- root\/root .* \.\/etc\/default\/s3proxy$/m);
     expect(contents).toMatch(/ \.\/lib\/systemd\/system\/s3proxy\.service$/m);
 
-    // Triggers (man-db re-indexing, ~10 s each here) are run once at the end instead of twice.
-    const install = await sh(["dpkg", "-i", "--no-triggers", deb]);
-    try {
-      expect(install.status, install.output).toBe(0);
-      const version = await sh(["s3proxy", "--version"]);
-      expect(version.stdout).toStartWith(`s3proxy ${info.version} (commit ${info.commit}`);
-      expect(Bun.which("s3proxy")).toBe("/usr/bin/s3proxy");
-      expect((await sh(["getent", "passwd", "s3proxy"])).stdout).toContain(":/nonexistent:");
-      expect((await sh(["dpkg-query", "-W", "-f=${Conffiles}", "s3proxy"])).stdout).toContain("/etc/default/s3proxy");
-      if (Bun.which("systemd-analyze")) {
-        const verify = await sh(["systemd-analyze", "verify", "/lib/systemd/system/s3proxy.service"]);
-        expect(verify.status, verify.output).toBe(0);
+    await exclusively(async () => {
+      // Never replace (and then purge) a package someone installed on this machine for real.
+      const before = (await sh(["dpkg-query", "-W", "-f=${Status}", "s3proxy"])).stdout;
+      if (before !== "" && !before.endsWith("not-installed")) throw new Error(`an s3proxy package is on this machine (${before}); not touching it`);
+
+      // Triggers (man-db re-indexing, ~10 s each here) are run once at the end instead of twice.
+      const install = await dpkg(["-i", "--no-triggers", deb]);
+      try {
+        expect(install.status, install.output).toBe(0);
+        const version = await sh(["s3proxy", "--version"]);
+        expect(version.stdout).toStartWith(`s3proxy ${info.version} (commit ${info.commit}`);
+        expect(Bun.which("s3proxy")).toBe("/usr/bin/s3proxy");
+        expect((await sh(["getent", "passwd", "s3proxy"])).stdout).toContain(":/nonexistent:");
+        expect((await sh(["dpkg-query", "-W", "-f=${Conffiles}", "s3proxy"])).stdout).toContain("/etc/default/s3proxy");
+        if (Bun.which("systemd-analyze")) {
+          const verify = await sh(["systemd-analyze", "verify", "/lib/systemd/system/s3proxy.service"]);
+          expect(verify.status, verify.output).toBe(0);
+        }
+      } finally {
+        const purge = await dpkg(["--purge", "--no-triggers", "s3proxy"]);
+        await dpkg(["--triggers-only", "--pending"]);
+        expect(purge.status, purge.output).toBe(0);
       }
-    } finally {
-      const purge = await sh(["dpkg", "--purge", "--no-triggers", "s3proxy"]);
-      await sh(["dpkg", "--triggers-only", "--pending"]);
-      expect(purge.status, purge.output).toBe(0);
-    }
+    });
     expect(existsSync("/usr/bin/s3proxy")).toBe(false);
     expect(existsSync("/etc/default/s3proxy")).toBe(false);
-  }, 60_000);
+  }, 120_000);
 });
