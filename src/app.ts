@@ -5,10 +5,13 @@ import { onBehalfOfRequest } from "./auth/acting-as.ts";
 import { ReadGrants } from "./auth/read-grants.ts";
 import { setupClientAuth } from "./auth/setup.ts";
 import { BlockCache } from "./cache/block-cache.ts";
+import { DiskTier } from "./cache/disk-tier.ts";
 import { LruStore } from "./cache/lru.ts";
 import { MetaCache } from "./cache/meta-cache.ts";
 import { ReadThroughCache, type Upstream } from "./cache/read-through.ts";
+import { RedisTier } from "./cache/redis-tier.ts";
 import { CacheStats } from "./cache/stats.ts";
+import type { CacheTier } from "./cache/tier.ts";
 import type { CacheConfig, Config, Env } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createAccessLog } from "./ops/access-log.ts";
@@ -28,7 +31,7 @@ export interface Proxy {
   handler: Handler;
   credentialSource: CredentialSource;
   authMode: AuthMode;
-  cache?: { store: LruStore; stats: CacheStats; reads: ReadThroughCache };
+  cache?: { store: LruStore; stats: CacheStats; reads: ReadThroughCache; tiers: CacheTier[] };
   metrics: ProxyMetrics;
   /** The --metrics-port server, when there is one. */
   opsServer?: Server<undefined>;
@@ -40,19 +43,40 @@ export interface Proxy {
 /** Metadata entries kept at most (a few hundred bytes each). */
 const MAX_META_ENTRIES = 100_000;
 
-function createCache(config: CacheConfig, upstream: Upstream) {
+/** Redis tier: blocks expire after a day unless evicted first; a call slower than the timeout is a miss. */
+const REDIS_BLOCK_TTL_MS = 24 * 3600_000;
+const REDIS_TIMEOUT_MS = 250;
+const REDIS_RETRY_AFTER_MS = 1000;
+
+/** The tiers below memory, in lookup order: disk, then Redis. Keys are namespaced by backend. */
+async function createTiers(config: CacheConfig, backend: URL, log: Logger): Promise<CacheTier[]> {
+  const tiers: CacheTier[] = [];
+  if (config.dir) {
+    const disk = await DiskTier.open({ dir: config.dir, limitBytes: config.diskSizeBytes, namespace: backend.href, log });
+    log.info(`disk cache tier: ${config.dir} (${disk.files} files, ${disk.bytesHeld} bytes)`);
+    tiers.push(disk);
+  }
+  if (config.redisUrl) {
+    tiers.push(await RedisTier.open({ url: config.redisUrl, namespace: backend.href, metaTtlMs: config.metaTtlMs, blockTtlMs: REDIS_BLOCK_TTL_MS, timeoutMs: REDIS_TIMEOUT_MS, retryAfterMs: REDIS_RETRY_AFTER_MS, log }));
+  }
+  return tiers;
+}
+
+function createCache(config: CacheConfig, upstream: Upstream, tiers: CacheTier[]) {
   const store = new LruStore(config.sizeBytes);
   const stats = new CacheStats();
   const meta = new MetaCache({ ttlMs: config.metaTtlMs, negativeTtlMs: config.negativeTtlMs, maxEntries: MAX_META_ENTRIES });
-  const blocks = new BlockCache(store, config.blockSize, stats);
+  const blocks = new BlockCache(store, config.blockSize, stats, tiers);
   const reads = new ReadThroughCache(meta, blocks, upstream, stats, {
+    tiers,
+    metaTtlMs: config.metaTtlMs,
     maxObjectSize: config.maxObjectSize,
     maxRangeSize: Math.max(config.blockSize, Math.floor(config.sizeBytes / 4)),
     prefetch: config.prefetch,
     serveStaleOnError: config.serveStaleOnError,
     hedgeAfter: config.hedgeAfter,
   });
-  return { store, stats, reads };
+  return { store, stats, reads, tiers };
 }
 
 /** Bodies up to this size are buffered so they carry an exact Content-Length (see respond.ts). */
@@ -75,7 +99,7 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   });
   // Web identity: cache fills are signed as the identity whose request started them.
   const perIdentity = auth.mode === "web-identity";
-  const cache = config.cache.enabled ? createCache(config.cache, perIdentity ? onBehalfOfRequest(upstream) : upstream) : undefined;
+  const cache = config.cache.enabled ? createCache(config.cache, perIdentity ? onBehalfOfRequest(upstream) : upstream, await createTiers(config.cache, config.endpoint, log)) : undefined;
   const metrics = new ProxyMetrics({ cache, inFlight: () => server.pendingRequests });
   const handler = createHandler({
     cache: cache?.reads,
@@ -99,6 +123,8 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   const server = listen(separateOps ? handler : withOpsRoutes(handler, ops), { host: config.host, port: config.port });
   const opsServer = separateOps ? listen(opsOnly(ops), { host: config.host, port: config.ops.metricsPort! }) : undefined;
   const servers = opsServer ? [server, opsServer] : [server];
+  /** Land the tiers' pending writes and release the cache directory's lock. */
+  const closeTiers = () => Promise.all(cache?.tiers.map((t) => t.close()) ?? []);
   return {
     server,
     url: server.url,
@@ -111,12 +137,14 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     async stop() {
       auth.close();
       await Promise.all(servers.map((s) => s.stop(true)));
+      await closeTiers();
     },
     async drain(timeoutMs) {
       const drained = Promise.all(servers.map((s) => s.stop(false))).then(() => true);
       const timedOut = new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref());
       const finished = await Promise.race([drained, timedOut]);
       if (!finished) await Promise.all(servers.map((s) => s.stop(true)));
+      await closeTiers();
       return finished;
     },
   };

@@ -10,7 +10,7 @@ import { createLogger } from "./log.ts";
 import { installGracefulShutdown } from "./ops/shutdown.ts";
 import { OPTIONS } from "./options.ts";
 import { CredentialsError } from "./upstream/credentials.ts";
-import { VERSION } from "./version.ts";
+import { VERSION, versionLine } from "./version.ts";
 
 function describe(o: (typeof OPTIONS)[number]): string {
   const env = o.env.length ? ` [env: ${o.env.join(", ")}]` : "";
@@ -54,7 +54,7 @@ export async function main(argv: string[], env: Env): Promise<void> {
     return;
   }
   if (parsed.version) {
-    process.stdout.write(`s3proxy ${VERSION}\n`);
+    process.stdout.write(versionLine() + "\n");
     return;
   }
   let flags: Flags = {};

@@ -17,6 +17,11 @@ export interface CacheConfig {
   metaTtlMs: number;
   negativeTtlMs: number;
   prefetch: boolean;
+  /** The disk tier's directory, when there is one. */
+  dir?: string;
+  diskSizeBytes: number;
+  /** The shared Redis/Valkey tier, when there is one. */
+  redisUrl?: string;
   serveStaleOnError: boolean;
   hedgeAfter: number | "auto" | undefined;
 }
@@ -199,6 +204,11 @@ export function resolveConfig(flags: Flags, env: Env): Config {
   const maxObjectText = raw("max-object-size", flags, env);
   const maxObjectSize = maxObjectText === undefined ? Math.floor(sizeBytes / 8) : bytes("max-object-size", maxObjectText, 0);
 
+  const redisUrl = raw("redis-url", flags, env);
+  if (redisUrl !== undefined && !/^(redis|rediss|valkey|valkeys):\/\/[^/]/.test(redisUrl)) {
+    throw new ConfigError("redis-url", `expected redis://host:port or rediss://…, got "${redisUrl}"`);
+  }
+
   return {
     endpoint,
     port,
@@ -215,6 +225,9 @@ export function resolveConfig(flags: Flags, env: Env): Config {
       metaTtlMs: duration("meta-ttl", raw("meta-ttl", flags, env)!),
       negativeTtlMs: duration("negative-ttl", raw("negative-ttl", flags, env)!),
       prefetch: bool("prefetch", flags, env),
+      dir: raw("cache-dir", flags, env) || undefined,
+      diskSizeBytes: bytes("disk-cache-size", raw("disk-cache-size", flags, env)!, 1024 ** 2),
+      redisUrl,
       serveStaleOnError: bool("serve-stale-on-error", flags, env),
       hedgeAfter: hedgeDelay(raw("hedge-after", flags, env)!),
     },

@@ -106,3 +106,18 @@ describe("validation errors name the option", () => {
     });
   }
 });
+
+describe("cache tiers", () => {
+  test("no tier below memory unless asked; --cache-dir, --disk-cache-size and --redis-url from flags or env", () => {
+    const none = resolveConfig({}, {}).cache;
+    expect([none.dir, none.redisUrl, none.diskSizeBytes]).toEqual([undefined, undefined, 10 * 1024 ** 3]);
+    const set = resolveConfig({ "cache-dir": "/var/cache/s3proxy", "disk-cache-size": "2GiB" }, { REDIS_URL: "redis://cache:6379" }).cache;
+    expect([set.dir, set.diskSizeBytes, set.redisUrl]).toEqual(["/var/cache/s3proxy", 2 * 1024 ** 3, "redis://cache:6379"]);
+  });
+
+  test("a --redis-url that is not redis:// or rediss:// and a tiny --disk-cache-size are refused by name", () => {
+    expect(errorOf({ "redis-url": "http://cache:6379" }).option).toBe("redis-url");
+    expect(errorOf({ "redis-url": "cache:6379" }).option).toBe("redis-url");
+    expect(errorOf({ "disk-cache-size": "1KiB" }).option).toBe("disk-cache-size");
+  });
+});

@@ -61,7 +61,7 @@ describe("createLogger", () => {
   });
 
   test("pretty format appends the fields as key=value", () => {
-    const out = capture(process.stdout, () => createLogger("info", "pretty").info({ message: "GET /b/k 200", key: "a b", status: 200, ms: 1.5 })).join("");
+    const out = capture(process.stderr, () => createLogger("info", "pretty").info({ message: "GET /b/k 200", key: "a b", status: 200, ms: 1.5 })).join("");
     expect(out).toContain("GET /b/k 200 key=a b status=200 ms=1.5");
   });
 });

@@ -25,7 +25,7 @@ export type FetchRange = (object: ObjectVersion, range: ByteRange) => Promise<Ui
 
 export interface BlockRead {
   bytes: Uint8Array;
-  /** Blocks answered from memory and blocks that needed (or waited for) a fetch. */
+  /** Blocks answered from the cache (memory or a lower tier) and blocks that needed (or waited for) a backend fetch. */
   cachedBlocks: number;
   fetchedBlocks: number;
 }
@@ -73,6 +73,7 @@ export class BlockCache {
     const last = Math.floor(range.end / this.blockSize);
     const parts: Array<Uint8Array | Promise<Uint8Array>> = [];
     let cachedBlocks = 0;
+    const fromTiers = { blocks: 0 };
     let runStart = -1;
     for (let i = first; i <= last + 1; i++) {
       const key = i <= last ? blockKey(o, i) : "";
@@ -81,7 +82,7 @@ export class BlockCache {
       const missing = i <= last && !cached && !pending;
       if (missing && runStart === -1) runStart = i;
       if (!missing && runStart !== -1) {
-        this.fill(o, runStart, i - 1, fetchRange).forEach((p) => parts.push(p));
+        this.fill(o, runStart, i - 1, fetchRange, fromTiers).forEach((p) => parts.push(p));
         runStart = -1;
       }
       if (cached) {
@@ -93,6 +94,7 @@ export class BlockCache {
       }
     }
     const blocks = await Promise.all(parts);
+    cachedBlocks += fromTiers.blocks;
     return { bytes: this.slice(blocks, range, first), cachedBlocks, fetchedBlocks: blocks.length - cachedBlocks };
   }
 
@@ -113,9 +115,10 @@ export class BlockCache {
     );
   }
 
-  private fill(o: ObjectVersion, first: number, last: number, fetchRange: FetchRange): Promise<Uint8Array>[] {
+  /** Fill a run of missing blocks; `fromTiers` counts those the lower tiers supplied. */
+  private fill(o: ObjectVersion, first: number, last: number, fetchRange: FetchRange, fromTiers: { blocks: number }): Promise<Uint8Array>[] {
     const range = { start: first * this.blockSize, end: Math.min((last + 1) * this.blockSize, o.size) - 1 };
-    const body = this.tiers.length === 0 ? this.fetch(o, range, fetchRange) : this.fromTiersOrFetch(o, first, last, range, fetchRange);
+    const body = this.tiers.length === 0 ? this.fetch(o, range, fetchRange) : this.fromTiersOrFetch(o, first, last, range, fetchRange, fromTiers);
     return this.track(o, first, last, body);
   }
 
@@ -126,10 +129,11 @@ export class BlockCache {
   }
 
   /** The run from the lower tiers when they hold all of it; else one backend fetch, written back. */
-  private async fromTiersOrFetch(o: ObjectVersion, first: number, last: number, range: ByteRange, fetchRange: FetchRange): Promise<Uint8Array> {
+  private async fromTiersOrFetch(o: ObjectVersion, first: number, last: number, range: ByteRange, fetchRange: FetchRange, fromTiers: { blocks: number }): Promise<Uint8Array> {
     const found = await Promise.all(Array.from({ length: last - first + 1 }, (_, n) => blockFromTiers(this.tiers, blockKey(o, first + n), this.blockLength(o, first + n))));
     if (found.every((b) => b !== undefined)) {
       this.stats.bytesFromTiers += range.end - range.start + 1;
+      fromTiers.blocks += found.length;
       return found.length === 1 ? found[0]! : concat(found as Uint8Array[]);
     }
     const bytes = await this.fetch(o, range, fetchRange);

@@ -2,7 +2,7 @@
  * Which GET/HEAD requests the cache may answer. Pure. A request is cached only when its
  * answer is the same for every client allowed to read the object: anything that changes the
  * bytes or headers per request (part numbers, response-header overrides, SSE-C keys,
- * requester-pays, checksum mode, several ranges) goes straight to the backend.
+ * requester-pays, several ranges, checksum mode on a whole object) goes straight to the backend.
  */
 import { parseRange } from "../s3/range.ts";
 import type { S3Operation } from "../s3/operation.ts";
@@ -12,14 +12,18 @@ export type CachePolicy = "cache" | "bypass" | "refresh";
 /** Query parameters that leave the answer the same for everyone (versionId is part of the cache key). */
 const NEUTRAL_PARAMS = new Set(["versionId", "x-id", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"]);
 
-const PER_REQUEST_HEADERS = ["x-amz-server-side-encryption-customer-algorithm", "x-amz-server-side-encryption-customer-key", "x-amz-request-payer", "x-amz-checksum-mode", "x-amz-expected-bucket-owner"];
+const PER_REQUEST_HEADERS = ["x-amz-server-side-encryption-customer-algorithm", "x-amz-server-side-encryption-customer-key", "x-amz-request-payer", "x-amz-expected-bucket-owner"];
 
 export function cachePolicy(op: S3Operation): CachePolicy {
   if (op.kind !== "GetObject" && op.kind !== "HeadObject") return "bypass";
   if (op.bucket === undefined || op.key === undefined) return "bypass";
   if (!op.query.every(([k]) => NEUTRAL_PARAMS.has(k))) return "bypass";
   if (PER_REQUEST_HEADERS.some((h) => op.headers.has(h))) return "bypass";
-  if (op.kind === "GetObject" && parseRange(op.headers.get("range")) === "multi") return "bypass";
+  const range = op.kind === "GetObject" ? parseRange(op.headers.get("range")) : undefined;
+  if (range === "multi") return "bypass";
+  // Current AWS SDKs send checksum mode on every GetObject. S3 returns object checksums only
+  // for whole-object answers (and HEAD), which the cache does not keep; a range has none.
+  if (op.headers.has("x-amz-checksum-mode") && (range === undefined || range === "ignored")) return "bypass";
   const cc = (op.headers.get("cache-control") ?? "").toLowerCase();
   if (/\bno-(cache|store)\b/.test(cc) || (op.headers.get("pragma") ?? "").toLowerCase() === "no-cache") return "refresh";
   return "cache";

@@ -55,6 +55,8 @@ class StaleObject extends Error {}
 
 export class ReadThroughCache {
   private readonly discovering = new Map<string, Promise<ObjectMeta | undefined>>();
+  /** When each bucket last had keys changed that we could not name (see forgetBucket). */
+  private readonly bucketsChangedAt = new Map<string, number>();
   private readonly fillTimes = new LatencyWindow();
 
   constructor(
@@ -63,7 +65,9 @@ export class ReadThroughCache {
     private readonly upstream: Upstream,
     private readonly stats: CacheStats,
     private readonly opts: ReadThroughOptions,
-  ) {}
+  ) {
+    for (const tier of opts.tiers ?? []) tier.onInvalidate?.((change) => ("id" in change ? this.forgetId(change.id) : this.forgetBucket(change.bucket)));
+  }
 
   /** Answer a GetObject or HeadObject the cache policy allowed; undefined means "forward it". */
   async serve(op: S3Operation): Promise<CachedAnswer | undefined> {
@@ -85,7 +89,11 @@ export class ReadThroughCache {
     const key = op.key!;
     const versionId = queryValue(op, "versionId");
     const isHead = op.method === "HEAD";
-    const known = this.meta.get(bucket, key, versionId) ?? (await this.metaFromTiers(bucket, key, versionId));
+    const inMemory = this.meta.get(bucket, key, versionId);
+    const inTiers = inMemory ? undefined : await this.metaFromTiers(bucket, key, versionId);
+    const known = inMemory ?? (inTiers === "expired" ? undefined : inTiers);
+    // Expired metadata in a tier means its blocks are likely there too: revalidate with a HEAD, not a ranged GET.
+    const revalidate = inTiers === "expired";
 
     if (known?.kind === "missing") {
       if (isHead || known.notFound.body.length > 0) return { response: replayNotFound(known.notFound, isHead), result: "HIT" };
@@ -97,7 +105,7 @@ export class ReadThroughCache {
 
     if (!meta) {
       result = "MISS";
-      if (!isHead && range !== undefined && range !== "ignored" && range !== "multi" && range.kind === "bounded") {
+      if (!isHead && !revalidate && range !== undefined && range !== "ignored" && range !== "multi" && range.kind === "bounded") {
         const discovered = await this.discoverWithRange(bucket, key, versionId, range);
         if (discovered === "past-end") {
           const head = await this.discoverWithHead(bucket, key, versionId);
@@ -105,7 +113,7 @@ export class ReadThroughCache {
           meta = head;
         } else if (discovered instanceof Response) return { response: discovered, result, fromBackend: true };
         else meta = discovered;
-      } else if (!isHead && (range === undefined || range === "ignored")) {
+      } else if (!isHead && !revalidate && (range === undefined || range === "ignored")) {
         return undefined; // A whole-object GET of an unknown object: forwarded, learned from its answer by the caller.
       } else {
         const head = await this.discoverWithHead(bucket, key, versionId);
@@ -171,26 +179,55 @@ export class ReadThroughCache {
 
   /** Forget a key after a write through the proxy. */
   invalidate(bucket: string, key?: string): void {
-    if (key === undefined) this.meta.invalidateBucket(bucket);
+    if (key === undefined) {
+      this.forgetBucket(bucket);
+      for (const tier of this.opts.tiers ?? []) tier.invalidateBucket?.(bucket);
+    }
     else {
       this.meta.invalidate(bucket, key);
       for (const tier of this.opts.tiers ?? []) tier.deleteMeta(metaKey(bucket, key));
     }
   }
 
-  /** Metadata a lower tier still holds within the meta TTL (after a restart, or from another proxy). */
+  /**
+   * Metadata a lower tier still holds within the meta TTL (after a restart, or from another
+   * proxy); "expired" when a tier holds it from longer ago.
+   */
   private async metaFromTiers(bucket: string, key: string, versionId: string | undefined) {
     const tiers = this.opts.tiers ?? [];
     if (tiers.length === 0 || !this.meta.enabled) return undefined;
     const now = (this.opts.now ?? Date.now)();
-    for (const tier of tiers) {
-      const stored = await tier.getMeta(metaKey(bucket, key, versionId));
-      if (stored && stored.learnedAt + (this.opts.metaTtlMs ?? 0) > now) {
+    const changedAt = this.bucketsChangedAt.get(bucket) ?? -Infinity;
+    let expired = false;
+    const id = metaKey(bucket, key, versionId);
+    for (let i = 0; i < tiers.length; i++) {
+      const stored = await tiers[i]!.getMeta(id);
+      if (stored && stored.learnedAt + (this.opts.metaTtlMs ?? 0) > now && stored.learnedAt > changedAt) {
         this.meta.setFound(bucket, key, versionId, stored.meta);
+        for (let j = 0; j < i; j++) tiers[j]!.putMeta(id, stored);
         return { kind: "found" as const, meta: stored.meta };
       }
+      expired ||= stored !== undefined;
     }
-    return undefined;
+    return expired ? ("expired" as const) : undefined;
+  }
+
+  /**
+   * A bucket's keys changed unnamed (DeleteObjects, here or heard from another proxy): drop
+   * its metadata from memory, and distrust what the tiers learned of it before now.
+   */
+  private forgetBucket(bucket: string): void {
+    this.meta.invalidateBucket(bucket);
+    this.bucketsChangedAt.set(bucket, (this.opts.now ?? Date.now)());
+  }
+
+  /** Another proxy wrote this key (heard through a shared tier): drop it from memory. */
+  private forgetId(id: string): void {
+    const first = id.indexOf("\u0000");
+    const last = id.lastIndexOf("\u0000");
+    if (first === -1 || last === first) return;
+    const versionId = id.slice(last + 1);
+    this.meta.invalidate(id.slice(0, first), id.slice(first + 1, last), versionId === "" ? undefined : versionId);
   }
 
   /** Remember metadata in memory and hand it to the lower tiers. */
@@ -332,7 +369,7 @@ export class ReadThroughCache {
     }
     const meta = await pending;
     if (meta) return meta;
-    const known = this.meta.get(bucket, key, versionId) ?? (await this.metaFromTiers(bucket, key, versionId));
+    const known = this.meta.get(bucket, key, versionId);
     if (known?.kind === "missing") return replayNotFound(known.notFound, true);
     return response ?? new Response(null, { status: 503 });
   }

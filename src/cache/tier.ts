@@ -4,6 +4,7 @@
  * tiers without delaying the client. A tier that fails answers "not found" (and logs/counts
  * the failure itself); it never turns into an error for the client.
  */
+import { createHash } from "node:crypto";
 import type { ObjectMeta } from "./meta-cache.ts";
 
 /** Metadata as a tier stores it: with the time it was learned, so the meta TTL still applies. */
@@ -21,8 +22,75 @@ export interface CacheTier {
   putBlock(key: string, bytes: Uint8Array): void;
   getMeta(id: string): Promise<StoredMeta | undefined>;
   putMeta(id: string, stored: StoredMeta): void;
+  /** Forget metadata here and, for a shared tier, in every other proxy that uses it. */
   deleteMeta(id: string): void;
+  /** Shared tiers: tell every other proxy that a bucket's metadata is stale (DeleteObjects names its keys only in the body). */
+  invalidateBucket?(bucket: string): void;
+  /** Shared tiers: `listener` hears what other proxies invalidated, to drop it from memory. */
+  onInvalidate?(listener: (change: Invalidation) => void): void;
+  readonly counters: TierCounters;
+  /** Resolves when the writes handed over so far have landed (or failed). */
+  flush(): Promise<void>;
+  /** Finish pending writes and release what the tier holds (locks, connections). */
   close(): Promise<void>;
+}
+
+/** What a write through another proxy made stale: one object's metadata, or a whole bucket's. */
+export type Invalidation = { id: string } | { bucket: string };
+
+/** What a tier counts, read by metrics and tests. */
+export class TierCounters {
+  hits = 0;
+  misses = 0;
+  writes = 0;
+  /** Calls that failed (I/O error, timeout, connection down) and were answered as a miss. */
+  failures = 0;
+  /** Entries found damaged (bad checksum, length or key) and dropped. */
+  corrupt = 0;
+  evictions = 0;
+}
+
+/** The logger calls tiers use. */
+export interface TierLog {
+  warn(message: string): void;
+  info(message: string): void;
+}
+
+/**
+ * Failure reporting that does not flood the log: one warning when a tier starts failing,
+ * one line when it works again; every failure is still counted.
+ */
+export class TierHealth {
+  private failing = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly log: TierLog,
+    private readonly counters: TierCounters,
+    private readonly consequence = "its lookups are misses until it recovers",
+  ) {}
+
+  failed(err: unknown): void {
+    this.counters.failures++;
+    if (this.failing) return;
+    this.failing = true;
+    this.log.warn(`cache tier ${this.name} is failing (${err instanceof Error ? err.message : String(err)}): ${this.consequence}`);
+  }
+
+  ok(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.log.info(`cache tier ${this.name} recovered`);
+  }
+}
+
+/**
+ * A fixed-size name for a cache key within a namespace (the backend), so tiers shared or
+ * kept across restarts never mix two backends' objects. SHA-256: a collision would serve
+ * another block's bytes, so the hash must be collision resistant, not just fast.
+ */
+export function keyDigest(namespace: string, key: string): Buffer {
+  return createHash("sha256").update(namespace).update("\u0000").update(key).digest();
 }
 
 /** The first tier among `tiers` that has the block, writing it back to the tiers above it. */

@@ -6,6 +6,7 @@
  */
 import type { LruStore } from "../cache/lru.ts";
 import type { CacheStats } from "../cache/stats.ts";
+import type { CacheTier } from "../cache/tier.ts";
 import type { RequestRecord } from "../proxy/handler.ts";
 import { VERSION } from "../version.ts";
 import { Registry, type Collected } from "./prometheus.ts";
@@ -13,7 +14,7 @@ import { TopN, type TopEntry } from "./top-n.ts";
 
 export interface MetricSources {
   /** Undefined when caching is off. */
-  cache?: { store: LruStore; stats: CacheStats };
+  cache?: { store: LruStore; stats: CacheStats; tiers?: readonly CacheTier[] };
   /** Requests being served right now (bodies still streaming included). */
   inFlight: () => number;
   /** Milliseconds since the epoch; injected so tests can pin it. */
@@ -75,13 +76,17 @@ export class ProxyMetrics {
     this.duration = r.histogram("s3proxy_request_duration_seconds", "Time to answer a request (until the response headers), by S3 operation", DURATION_BUCKETS);
     this.upstreamDuration = r.histogram("s3proxy_upstream_duration_seconds", "Time the backend took to answer a forwarded request, by S3 operation", DURATION_BUCKETS);
     r.gauge("s3proxy_in_flight_requests", "Requests being served, including bodies still streaming", () => sources.inFlight());
-    r.collectedCounter("s3proxy_cache_requests_total", "Cache lookups by result: hit (all from memory), miss, partial (some blocks fetched)", () =>
+    r.collectedCounter("s3proxy_cache_requests_total", "Cache lookups by result: hit (no backend request: memory or a lower tier), miss, partial (some blocks fetched)", () =>
       stats ? [[{ result: "hit" }, stats.hits], [{ result: "miss" }, stats.misses], [{ result: "partial" }, stats.partialHits]] : [],
     );
     r.collectedCounter("s3proxy_bytes_from_cache_total", "Response body bytes served from the cache", fromStats((s) => s.bytesFromCache));
     this.forwardedBytes = r.counter("s3proxy_forwarded_bytes_total", "Response body bytes of requests forwarded to the backend (known Content-Length)");
     r.collectedCounter("s3proxy_bytes_from_upstream_total", "Bytes received from the backend: forwarded bodies and cache fills", () => this.bytesFromUpstream());
     r.collectedCounter("s3proxy_bytes_from_tiers_total", "Bytes read from lower cache tiers", fromStats((s) => s.bytesFromTiers));
+    const tiers = sources.cache?.tiers ?? [];
+    r.collectedCounter("s3proxy_cache_tier_events_total", "Lower cache tier (disk, redis) events: hits, misses, writes, failures (answered as misses), corrupt (dropped), evictions", () =>
+      tiers.flatMap((t) => Object.entries(t.counters).map(([event, n]): [Record<string, string>, number] => [{ tier: t.name, event }, n as number])),
+    );
     r.gauge("s3proxy_cache_used_bytes", "Bytes held in the memory cache", () => store?.bytesHeld ?? 0);
     r.gauge("s3proxy_cache_limit_bytes", "Memory cache limit (0: caching off)", () => store?.limit ?? 0);
     r.collectedCounter("s3proxy_cache_evictions_total", "Blocks evicted from the memory cache", () => store?.evictions ?? 0);

@@ -245,6 +245,21 @@ describe("conditionals and bypass", () => {
     expect(await res.text()).toContain("<Code>InvalidRange</Code>");
   });
 
+  test("checksum mode (sent by current AWS SDKs) is cached for ranges and bypassed for whole objects", async () => {
+    const key = "bypass/checksum.bin";
+    await putDirect(key, randomBytes(1000, 8));
+    const mode = { "x-amz-checksum-mode": "ENABLED" };
+    await (await get(key, { ...mode, range: "bytes=0-9" })).arrayBuffer();
+    const again = await get(key, { ...mode, range: "bytes=0-9" });
+    expect(Buffer.compare(new Uint8Array(await again.arrayBuffer()), objects.get(key)!.subarray(0, 10))).toBe(0);
+    expect(again.headers.get("x-cache")).toBe("HIT");
+    const whole = await get(key, mode);
+    await whole.arrayBuffer();
+    expect(whole.headers.get("x-cache")).toBe("BYPASS");
+    const head = await get(key, mode, "HEAD");
+    expect(head.headers.get("x-cache")).toBe("BYPASS");
+  });
+
   test("Cache-Control: no-cache from the client bypasses the cache and partNumber is never cached", async () => {
     const key = "bypass/obj.bin";
     await putDirect(key, randomBytes(1000, 8));

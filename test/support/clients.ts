@@ -1,9 +1,10 @@
 /** Real S3 clients pointed at an endpoint. */
-import { S3Client } from "@aws-sdk/client-s3";
+import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import type { Backend } from "./backend.ts";
 
-export function sdkClient(endpoint: string, backend: Pick<Backend, "accessKeyId" | "secretAccessKey" | "region"> & { sessionToken?: string }): S3Client {
+export function sdkClient(endpoint: string, backend: Pick<Backend, "accessKeyId" | "secretAccessKey" | "region"> & { sessionToken?: string }, extra: S3ClientConfig = {}): S3Client {
   return new S3Client({
+    ...extra,
     endpoint,
     region: backend.region,
     forcePathStyle: true,

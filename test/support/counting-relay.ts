@@ -28,15 +28,20 @@ export function startCountingRelay(backendEndpoint: string): CountingRelay {
       seen.push({ method: req.method, path: decodeURIComponent(url.pathname), range: req.headers.get("range"), ifMatch: req.headers.get("if-match") });
       const headers = new Headers(req.headers);
       headers.delete("host");
-      const res = await fetch(backendEndpoint + url.pathname + url.search, {
-        method: req.method,
-        headers,
-        body: req.body,
-        decompress: false,
-        duplex: "half",
-      } as RequestInit);
-      const body = req.method === "HEAD" ? null : await res.bytes();
-      return new Response(body, { status: res.status, headers: res.headers });
+      const pass = async () => {
+        const res = await fetch(backendEndpoint + url.pathname + url.search, {
+          method: req.method,
+          headers,
+          body: req.body,
+          decompress: false,
+          duplex: "half",
+        } as RequestInit);
+        const body = req.method === "HEAD" ? null : await res.bytes();
+        return new Response(body, { status: res.status, headers: res.headers });
+      };
+      // A pooled keep-alive connection the backend closed meanwhile resets: once more for reads,
+      // so the relay's own plumbing never shows up as a backend failure.
+      return pass().catch((err) => (req.method === "GET" || req.method === "HEAD" ? pass() : Promise.reject(err)));
     },
   });
   return {
