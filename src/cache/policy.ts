@@ -5,12 +5,16 @@
  * requester-pays, several ranges, checksum mode on a whole object) goes straight to the backend.
  */
 import { parseRange } from "../s3/range.ts";
-import type { S3Operation } from "../s3/operation.ts";
+import { PRESIGN_PARAMS, type S3Operation } from "../s3/operation.ts";
 
 export type CachePolicy = "cache" | "bypass" | "refresh";
 
-/** Query parameters that leave the answer the same for everyone (versionId is part of the cache key). */
-const NEUTRAL_PARAMS = new Set(["versionId", "x-id", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"]);
+/**
+ * Query parameters that leave the answer the same for everyone: versionId (part of the cache
+ * key), the SDKs' x-id, a presigned URL's own signature parameters, and checksum mode as a
+ * presigned URL carries it (judged below, like the header).
+ */
+const NEUTRAL_PARAMS = new Set(["versionId", "x-id", "x-amz-checksum-mode", ...PRESIGN_PARAMS]);
 
 const PER_REQUEST_HEADERS = ["x-amz-server-side-encryption-customer-algorithm", "x-amz-server-side-encryption-customer-key", "x-amz-request-payer", "x-amz-expected-bucket-owner"];
 
@@ -23,7 +27,8 @@ export function cachePolicy(op: S3Operation): CachePolicy {
   if (range === "multi") return "bypass";
   // Current AWS SDKs send checksum mode on every GetObject. S3 returns object checksums only
   // for whole-object answers (and HEAD), which the cache does not keep; a range has none.
-  if (op.headers.has("x-amz-checksum-mode") && (range === undefined || range === "ignored")) return "bypass";
+  const checksumMode = op.headers.has("x-amz-checksum-mode") || op.query.some(([k]) => k === "x-amz-checksum-mode");
+  if (checksumMode && (range === undefined || range === "ignored")) return "bypass";
   const cc = (op.headers.get("cache-control") ?? "").toLowerCase();
   if (/\bno-(cache|store)\b/.test(cc) || (op.headers.get("pragma") ?? "").toLowerCase() === "no-cache") return "refresh";
   return "cache";
