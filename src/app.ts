@@ -6,6 +6,7 @@ import { ReadGrants } from "./auth/read-grants.ts";
 import { setupClientAuth } from "./auth/setup.ts";
 import { BlockCache } from "./cache/block-cache.ts";
 import { DiskTier } from "./cache/disk-tier.ts";
+import { FillBudget } from "./cache/fill-budget.ts";
 import { LruStore } from "./cache/lru.ts";
 import { MetaCache } from "./cache/meta-cache.ts";
 import { ReadThroughCache, type Upstream } from "./cache/read-through.ts";
@@ -66,7 +67,9 @@ function createCache(config: CacheConfig, upstream: Upstream, tiers: CacheTier[]
   const store = new LruStore(config.sizeBytes);
   const stats = new CacheStats();
   const meta = new MetaCache({ ttlMs: config.metaTtlMs, negativeTtlMs: config.negativeTtlMs, maxEntries: MAX_META_ENTRIES });
-  const blocks = new BlockCache(store, config.blockSize, stats, tiers);
+  // Fills in flight may hold a quarter of the cache size (at least a few blocks): bursts of cold reads queue.
+  const fills = new FillBudget(Math.max(4 * config.blockSize, Math.floor(config.sizeBytes / 4)));
+  const blocks = new BlockCache(store, config.blockSize, stats, tiers, fills);
   const reads = new ReadThroughCache(meta, blocks, upstream, stats, {
     tiers,
     metaTtlMs: config.metaTtlMs,
@@ -81,7 +84,7 @@ function createCache(config: CacheConfig, upstream: Upstream, tiers: CacheTier[]
 
 /** Bodies up to this size are buffered so they carry an exact Content-Length (see respond.ts). */
 const MAX_BUFFERED_BODY = 64 * 1024 ** 2;
-const BUFFER_BUDGET = 512 * 1024 ** 2;
+const BUFFER_BUDGET = 128 * 1024 ** 2;
 /** A readiness probe waits this long for the backend's answer. */
 const READINESS_TIMEOUT_MS = 2000;
 

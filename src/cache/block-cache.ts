@@ -8,6 +8,7 @@
 import { S3Error } from "../s3/errors.ts";
 import type { ByteRange } from "../s3/range.ts";
 import type { LruStore } from "./lru.ts";
+import type { FillBudget } from "./fill-budget.ts";
 import type { CacheStats } from "./stats.ts";
 import { blockFromTiers, type CacheTier } from "./tier.ts";
 
@@ -43,6 +44,8 @@ export class BlockCache {
     private readonly stats: CacheStats,
     /** Lower tiers (disk, Redis), consulted before the backend and written back after it. */
     private readonly tiers: readonly CacheTier[] = [],
+    /** Bounds the bytes of backend fills in flight; unbounded when absent. */
+    private readonly budget?: FillBudget,
   ) {}
 
   blockLength(o: ObjectVersion, index: number): number {
@@ -123,9 +126,14 @@ export class BlockCache {
   }
 
   private async fetch(o: ObjectVersion, range: ByteRange, fetchRange: FetchRange): Promise<Uint8Array> {
-    const bytes = await fetchRange(o, range);
-    this.stats.bytesFromUpstream += bytes.byteLength;
-    return bytes;
+    const taken = await this.budget?.acquire(range.end - range.start + 1);
+    try {
+      const bytes = await fetchRange(o, range);
+      this.stats.bytesFromUpstream += bytes.byteLength;
+      return bytes;
+    } finally {
+      if (taken !== undefined) this.budget!.release(taken);
+    }
   }
 
   /** The run from the lower tiers when they hold all of it; else one backend fetch, written back. */
@@ -165,8 +173,9 @@ export class BlockCache {
       const offset = (i - first) * this.blockSize;
       const blockLength = this.blockLength(o, i);
       const block = run.then((bytes) => {
-        // A copy per block, so evicting one frees exactly its bytes.
-        const own = bytes.slice(offset, offset + blockLength);
+        // A buffer of its own per block, so evicting one frees exactly its bytes; a
+        // one-block run that already owns its whole buffer is kept as is.
+        const own = first === last && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice(offset, offset + blockLength);
         this.store.set(key, own, reserved ? blockLength : 0);
         return own;
       });

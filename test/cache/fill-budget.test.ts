@@ -1,0 +1,25 @@
+import { expect, test } from "bun:test";
+import { FillBudget } from "../../src/cache/fill-budget.ts";
+
+test("fills beyond the budget wait, and are admitted in arrival order as bytes are released", async () => {
+  const budget = new FillBudget(100);
+  const first = await budget.acquire(60);
+  const admitted: string[] = [];
+  const big = budget.acquire(50).then((n) => (admitted.push("big"), n));
+  const small = budget.acquire(10).then((n) => (admitted.push("small"), n));
+  await Bun.sleep(1);
+  expect(admitted).toEqual([]);
+  budget.release(first);
+  expect(await big).toBe(50);
+  expect(await small).toBe(10);
+  expect(admitted).toEqual(["big", "small"]);
+  expect(budget.inUse).toBe(60);
+});
+
+test("a fill larger than the whole budget takes all of it instead of waiting forever", async () => {
+  const budget = new FillBudget(100);
+  expect(await budget.acquire(500)).toBe(100);
+  expect(budget.inUse).toBe(100);
+  budget.release(100);
+  expect(budget.inUse).toBe(0);
+});
