@@ -85,7 +85,11 @@ export async function main(argv: string[], env: Env): Promise<void> {
     });
   } catch (err) {
     if (err instanceof CredentialsError || err instanceof ConfigError) usageError(err.message);
-    if (err instanceof Error && /EADDRINUSE|in use/i.test(err.message)) usageError(`--port: ${config.host}:${config.port} is already in use`);
+    if (err instanceof Error && /EADDRINUSE|in use/i.test(err.message)) {
+      const metricsPort = config.ops.metricsPort;
+      if (metricsPort !== undefined && err.message.includes(`port ${metricsPort} `)) usageError(`--metrics-port: ${config.host}:${metricsPort} is already in use`);
+      usageError(`--port: ${config.host}:${config.port} is already in use`);
+    }
     throw err;
   }
 }

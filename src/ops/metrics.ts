@@ -10,7 +10,7 @@ import type { CacheTier } from "../cache/tier.ts";
 import type { RequestRecord } from "../proxy/handler.ts";
 import { VERSION } from "../version.ts";
 import { Registry, type Collected } from "./prometheus.ts";
-import { TopN, type TopEntry } from "./top-n.ts";
+import { TopN } from "./top-n.ts";
 
 export interface MetricSources {
   /** Undefined when caching is off. */
@@ -149,7 +149,7 @@ export class ProxyMetrics {
         limitBytes: store?.limit ?? 0,
         evictions: store?.evictions ?? 0,
       },
-      topObjects: this.topObjects.top(topN).map((e: TopEntry) => ({ object: e.item, hits: e.count })),
+      topObjects: this.topObjects.top(topN).map((e) => ({ object: e.item, hits: e.count })),
     };
   }
 

@@ -14,8 +14,11 @@ interface Metric {
   render(): string;
 }
 
+/** One series' identity: label pairs in name order (label values cannot contain U+0000). */
 function labelKey(labels: Labels): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  let key = "";
+  for (const name of Object.keys(labels).sort()) key += `${name}\u0000${labels[name]}\u0000`;
+  return key;
 }
 
 function escapeLabelValue(value: string): string {
@@ -82,10 +85,6 @@ export class Histogram implements Metric {
     if (i >= 0) s.counts[i]!++;
     s.sum += value;
     s.count++;
-  }
-
-  count(labels: Labels = {}): number {
-    return this.series.get(labelKey(labels))?.count ?? 0;
   }
 
   render(): string {

@@ -71,9 +71,13 @@ function isVirtualHosted(req: Request, domains: readonly string[]): boolean {
   return domains.some((d) => host.endsWith("." + d));
 }
 
-/** The S3 port: operator paths first, everything else to the pipeline. */
+/**
+ * The S3 port: operator paths first, everything else to the pipeline. Every operator path
+ * on this port starts with `/_` (config.ts enforces it for --metrics-path), so S3 requests
+ * skip the URL parse.
+ */
 export function withOpsRoutes(handler: Handler, ops: OpsRoutes): Handler {
-  return (req) => ops(req) ?? handler(req);
+  return (req) => (req.url.includes("/_") ? ops(req) : undefined) ?? handler(req);
 }
 
 /** The --metrics-port server: operator paths only. */

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createConsola } from "consola";
 import { accessEntry, createAccessLog, formatAccessLine } from "../../src/ops/access-log.ts";
 import { batchedLineWriter } from "../../src/ops/line-writer.ts";
+import { bodyBytes } from "../../src/ops/metrics.ts";
 import type { RequestRecord } from "../../src/proxy/handler.ts";
 import { parseOperation } from "../../src/s3/operation.ts";
 
@@ -65,5 +66,15 @@ describe("access log", () => {
     await Bun.sleep(40);
     expect(chunks).toHaveLength(1);
     expect(chunks[0]!.split("\n").filter(Boolean)).toHaveLength(100);
+  });
+});
+
+describe("bodyBytes", () => {
+  test("reads Content-Length, else the span of Content-Range, else 0 for no body and undefined for an unknown stream", () => {
+    expect(bodyBytes(new Response("abc", { headers: { "content-length": "3" } }))).toBe(3);
+    const stream = () => new ReadableStream({ start: (c) => c.close() });
+    expect(bodyBytes(new Response(stream(), { status: 206, headers: { "content-range": "bytes 100-199/1000" } }))).toBe(100);
+    expect(bodyBytes(new Response(null, { status: 304 }))).toBe(0);
+    expect(bodyBytes(new Response(stream()))).toBeUndefined();
   });
 });

@@ -107,6 +107,7 @@ describe("metrics after known requests", () => {
     try {
       const err = await client.send(new GetObjectCommand({ Bucket: dead.bucket, Key: "k" })).catch((e) => e);
       expect(err.$metadata.httpStatusCode).toBe(502);
+      expect(err.$metadata.requestId).toMatch(/^[0-9A-F]{16}$/); // the proxy's own errors carry one too
       const m = await scrape(`${lonely.endpoint}/_s3proxy/metrics`);
       expect(metricValue(m, "s3proxy_upstream_errors_total", { kind: "unreachable" })).toBeGreaterThanOrEqual(1);
       expect(metricValue(m, "s3proxy_requests_total", { operation: "GetObject", status: "502" })).toBeGreaterThanOrEqual(1);

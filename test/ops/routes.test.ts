@@ -80,4 +80,20 @@ describe("--metrics-port", () => {
       await proxy.stop();
     }
   });
+
+  test("a metrics port already taken exits 2 naming --metrics-port", async () => {
+    const squatter = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    try {
+      const proc = Bun.spawn(["bun", "src/main.ts", "--host", "127.0.0.1", "--port", "0", "--metrics-port", String(squatter.port), "--endpoint", backend.endpoint, "--auth", "none"], {
+        env: { PATH: process.env.PATH, AWS_EC2_METADATA_DISABLED: "true" },
+        stdout: "ignore",
+        stderr: "pipe",
+      });
+      const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+      expect(code).toBe(2);
+      expect(stderr).toContain(`s3proxy: --metrics-port: 127.0.0.1:${squatter.port} is already in use`);
+    } finally {
+      await squatter.stop(true);
+    }
+  });
 });
