@@ -15,6 +15,7 @@ export interface BenchConfig {
   query: { dataset: DatasetShape; delayMs: number };
   coalesce: { clients: number; rangeSize: number; delayMs: number };
   memory: { clients: number; durationSec: number; objectSize: number; objects: number; cacheSize: number; rangeSize: number };
+  load: { clients: number; durationSec: number; cacheSize: number; coldObjectSize: number };
   blockSizes: number[];
 }
 
@@ -28,6 +29,7 @@ export const FULL: BenchConfig = {
   query: { dataset: { files: 10, rowsPerFile: 400_000, rowGroupSize: 100_000 }, delayMs: 20 },
   coalesce: { clients: 100, rangeSize: 8 * MiB, delayMs: 20 },
   memory: { clients: 256, durationSec: 60, objectSize: 1024 * MiB, objects: 2, cacheSize: 256 * MiB, rangeSize: MiB },
+  load: { clients: 1000, durationSec: 60, cacheSize: 256 * MiB, coldObjectSize: 256 * MiB },
   blockSizes: [256 * KiB, MiB, 4 * MiB, 8 * MiB],
 };
 
@@ -41,6 +43,7 @@ export const SMOKE: BenchConfig = {
   query: { dataset: { files: 2, rowsPerFile: 2_000, rowGroupSize: 500 }, delayMs: 2 },
   coalesce: { clients: 8, rangeSize: 512 * KiB, delayMs: 5 },
   memory: { clients: 8, durationSec: 1, objectSize: 4 * MiB, objects: 1, cacheSize: 8 * MiB, rangeSize: 64 * KiB },
+  load: { clients: 16, durationSec: 1, cacheSize: 16 * MiB, coldObjectSize: 4 * MiB },
   blockSizes: [256 * KiB, MiB],
 };
 

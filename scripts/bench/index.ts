@@ -14,6 +14,7 @@ import { describeMachine, renderReport } from "./report.ts";
 import { blockSize } from "./scenarios/block-size.ts";
 import { coalesce } from "./scenarios/coalesce.ts";
 import { hitThroughput } from "./scenarios/hit-throughput.ts";
+import { load } from "./scenarios/load.ts";
 import { memory } from "./scenarios/memory.ts";
 import { missOverhead } from "./scenarios/miss-overhead.ts";
 import { query } from "./scenarios/query.ts";
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   query,
   coalesce,
   memory,
+  load,
   "block-size": blockSize,
 };
 
