@@ -51,7 +51,7 @@ export interface BenchContext {
   config: BenchConfig;
   backend: Backend;
   /** Peers that could not run (package missing): named in the report. */
-  has: { nginx: boolean; wrk: boolean };
+  has: { nginx: boolean; wrk: boolean; redis: boolean };
   log(message: string): void;
 }
 

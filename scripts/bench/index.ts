@@ -77,7 +77,7 @@ async function runScenarios(args: Args, config: BenchConfig, resultDir: string):
   if (missing.length) console.error(`bench: without ${missing.join(", ")}: those peers are skipped`);
   mkdirSync(resultDir, { recursive: true });
   const backend = await startBackend();
-  const ctx: BenchContext = { config, backend, has: { nginx: installed("nginx"), wrk: installed("wrk") }, log: (m) => console.error(`bench: ${m}`) };
+  const ctx: BenchContext = { config, backend, has: { nginx: installed("nginx"), wrk: installed("wrk"), redis: installed("redis-server") }, log: (m) => console.error(`bench: ${m}`) };
   try {
     for (const name of args.scenarios) {
       ctx.log(`scenario ${name}`);

@@ -4,6 +4,8 @@
  * runner that measures them through each path with the relay counting backend requests.
  */
 import pl from "nodejs-polars";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BenchContext } from "../config.ts";
 import { ensureDataset, TS_STEP, uploadDataset, type Dataset } from "../dataset.ts";
@@ -60,7 +62,15 @@ export interface Measurement {
   answers: Set<string>;
 }
 
-export type Path = { label: string; kind: "local" } | { label: string; kind: "direct" } | { label: string; kind: "ours"; blockSize: number } | { label: string; kind: "nginx"; blockSize: number };
+export type Path =
+  | { label: string; kind: "local" }
+  | { label: string; kind: "direct" }
+  | { label: string; kind: "ours"; blockSize: number }
+  | { label: string; kind: "nginx"; blockSize: number }
+  /** Ours with a disk tier: a cold run, then the query again from a restarted process on the same directory. */
+  | { label: string; kind: "ours-disk"; blockSize: number }
+  /** Two of ours sharing a Redis tier: the first runs the query cold, the second runs it again. */
+  | { label: string; kind: "ours-redis"; blockSize: number; redisUrl: string; flush: () => Promise<unknown> };
 
 /** Per path label (ours: "<label> cold" and "<label> warm"; nginx: "<label> cold" once and "<label> warm") and query name. */
 export type Results = Map<string, Map<string, Measurement>>;
@@ -117,6 +127,38 @@ export async function measureQueries(ctx: BenchContext, w: Workload, paths: Path
               await record(`${path.label} warm`, query, { kind: "s3", endpoint: ours.endpoint });
             } finally {
               await ours.stop();
+            }
+          } else if (path.kind === "ours-disk") {
+            const dir = mkdtempSync(join(tmpdir(), "bench-disk-tier-"));
+            const flags = ["--block-size", String(path.blockSize), "--cache-dir", dir];
+            try {
+              const first = await startOurs(w.relay.endpoint, ctx.backend, flags);
+              try {
+                await record(`${path.label} cold`, query, { kind: "s3", endpoint: first.endpoint });
+                await Bun.sleep(500); // let the disk writes land
+              } finally {
+                await first.stop();
+              }
+              const restarted = await startOurs(w.relay.endpoint, ctx.backend, flags);
+              try {
+                await record(`${path.label} after restart`, query, { kind: "s3", endpoint: restarted.endpoint });
+              } finally {
+                await restarted.stop();
+              }
+            } finally {
+              rmSync(dir, { recursive: true, force: true });
+            }
+          } else if (path.kind === "ours-redis") {
+            await path.flush(); // "cold" means nothing in Redis either
+            const flags = ["--block-size", String(path.blockSize), "--redis-url", path.redisUrl];
+            const one = await startOurs(w.relay.endpoint, ctx.backend, flags);
+            const two = await startOurs(w.relay.endpoint, ctx.backend, flags, "ours (second)");
+            try {
+              await record(`${path.label} cold`, query, { kind: "s3", endpoint: one.endpoint });
+              await Bun.sleep(500); // let the Redis writes land
+              await record(`${path.label} second proxy`, query, { kind: "s3", endpoint: two.endpoint });
+            } finally {
+              await Promise.all([one.stop(), two.stop()]);
             }
           } else {
             let nginx = nginxPeers.get(path.label);

@@ -6,6 +6,7 @@
 import type { BenchContext } from "../config.ts";
 import { atMost, formatBytes, formatRatio, formatSummary, ratio, summarize } from "../stats.ts";
 import type { ScenarioResult } from "../types.ts";
+import { startRedis } from "../../../test/support/redis.ts";
 import { measureQueries, prepareWorkload, QUERIES, wrongAnswers, type Path } from "./_queries.ts";
 
 export async function query(ctx: BenchContext): Promise<ScenarioResult> {
@@ -16,7 +17,7 @@ export async function query(ctx: BenchContext): Promise<ScenarioResult> {
   const result: ScenarioResult = {
     name: "query",
     title: "Analytical queries (nodejs-polars)",
-    method: `nodejs-polars \`scanParquet\` (Rust object_store) over ${ds.names.length} Parquet files, ${formatBytes(ds.bytes)}, ${ds.rows.toLocaleString("en")} rows, row groups of ${ds.rowGroupSize.toLocaleString("en")} rows (snappy), one lazy frame over all files. Queries: ${QUERIES.map((q) => `**${q.name}**: ${q.description}`).join("; ")}. Paths: local files (the floor), direct to the backend, ours cold (fresh process) then warm (same query again), nginx warm; the backend sits behind the latency relay (${config.query.delayMs} ms to first byte), which counts backend requests. Block size ${formatBytes(block)} for ours and nginx. Wall time per query, median of ${config.reps} repetitions (min–max).`,
+    method: `nodejs-polars \`scanParquet\` (Rust object_store) over ${ds.names.length} Parquet files, ${formatBytes(ds.bytes)}, ${ds.rows.toLocaleString("en")} rows, row groups of ${ds.rowGroupSize.toLocaleString("en")} rows (snappy), one lazy frame over all files. Queries: ${QUERIES.map((q) => `**${q.name}**: ${q.description}`).join("; ")}. Paths: local files (the floor), direct to the backend, ours cold (fresh process) then warm (same query again), nginx warm, and the cache tiers: ours with \`--cache-dir\` cold then restarted on the same directory (disk tier after restart), and two of ours sharing a \`--redis-url\` (emptied first), the first cold, then the query on the second (Redis tier, second proxy); the backend sits behind the latency relay (${config.query.delayMs} ms to first byte), which counts backend requests. Block size ${formatBytes(block)} for ours and nginx. Wall time per query, median of ${config.reps} repetitions (min–max).`,
     tables: [],
     charts: [],
     targets: [],
@@ -28,11 +29,16 @@ export async function query(ctx: BenchContext): Promise<ScenarioResult> {
     { label: "ours", kind: "ours", blockSize: block },
   ];
   if (ctx.has.nginx) paths.push({ label: "nginx", kind: "nginx", blockSize: block });
+  // The cache tiers: warm from disk after a restart, and warm from Redis on a second proxy.
+  paths.push({ label: "ours disk tier", kind: "ours-disk", blockSize: block });
+  const redis = ctx.has.redis ? await startRedis("1gb") : undefined;
+  if (redis) paths.push({ label: "ours redis tier", kind: "ours-redis", blockSize: block, redisUrl: redis.url, flush: () => redis.command("FLUSHALL") });
   let results;
   try {
     results = await measureQueries(ctx, w, paths);
   } finally {
     await w.stop();
+    await redis?.stop();
   }
   const labels = [...results.keys()];
   const ms = (label: string, q: string) => summarize(results.get(label)?.get(q)?.ms ?? []);
@@ -63,6 +69,9 @@ export async function query(ctx: BenchContext): Promise<ScenarioResult> {
   result.targets.push({ goal: "query warm through ours ≤ 1.25× local files (sum of the 3 queries)", ...atMost(ratio(total("ours warm"), total("local")), 1.25, formatRatio) });
   for (const q of QUERIES) result.targets.push({ goal: `query ${q.name} warm through ours ≤ 1.25× local files`, ...atMost(ratio(ms("ours warm", q.name).median, ms("local", q.name).median), 1.25, formatRatio) });
   result.targets.push({ goal: "query cold through ours ≤ 1.1× direct (sum of the 3 queries)", ...atMost(ratio(total("ours cold"), total("direct")), 1.1, formatRatio) });
+  for (const tier of ["ours disk tier after restart", "ours redis tier second proxy"]) {
+    if (results.has(tier)) result.notes.push(`${tier}: ${formatRatio(ratio(total(tier), total("local")))} of local files, ${formatRatio(ratio(total("direct"), total(tier)))} faster than direct (sum of the 3 queries; its backend requests are in the table above).`);
+  }
   result.notes.push(`Speedup of ours warm over direct, sum of the 3 queries: ${formatRatio(ratio(total("direct"), total("ours warm")))}; nginx warm over direct: ${formatRatio(ratio(total("direct"), total("nginx warm")))}.`);
   const wrong = wrongAnswers(results, "local");
   result.notes.push(wrong.length ? `**Answers differing from the local files**: ${wrong.join(", ")}.` : "Every path returned the same answer as the local files for every query.");
