@@ -5,6 +5,7 @@
  * the backend never completes the write.
  */
 import { createHash } from "node:crypto";
+import { holdLastPiece } from "../s3/hold-last-piece.ts";
 import { S3Error } from "../s3/errors.ts";
 
 export function contentSha256Mismatch(): S3Error {
@@ -13,30 +14,10 @@ export function contentSha256Mismatch(): S3Error {
 
 export function verifyPayloadSha256(body: ReadableStream<Uint8Array>, expectedHex: string): ReadableStream<Uint8Array> {
   const hash = createHash("sha256");
-  const reader = body.getReader();
-  let held: Uint8Array | undefined;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) {
-          if (hash.digest("hex") !== expectedHex) throw contentSha256Mismatch();
-          if (held) controller.enqueue(held);
-          controller.close();
-          return;
-        }
-        if (value.length === 0) continue;
-        hash.update(value);
-        const out = held;
-        held = value;
-        if (out) {
-          controller.enqueue(out);
-          return;
-        }
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
+  return holdLastPiece(body, {
+    onPiece: (piece) => hash.update(piece),
+    atEnd: () => {
+      if (hash.digest("hex") !== expectedHex) throw contentSha256Mismatch();
     },
   });
 }

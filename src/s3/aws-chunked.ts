@@ -5,6 +5,7 @@
  * and trailer signatures hangs off these events (auth); forwarding uses only the data.
  */
 import { S3Error } from "./errors.ts";
+import { holdLastPiece } from "./hold-last-piece.ts";
 
 export type ChunkEvent =
   | { type: "chunk"; size: number; signature?: string }
@@ -129,9 +130,13 @@ export function decodedLengthCheck(declared: number): ChunkObserver {
  * final chunk's signature, the trailer) still arrives before the backend has every byte.
  */
 export function decodeAwsChunkedStream(body: ReadableStream<Uint8Array>, observe?: ChunkObserver): ReadableStream<Uint8Array> {
+  return holdLastPiece(decodePieces(body, observe));
+}
+
+/** The decoded data as it arrives; a framing error or a throwing observer errors the stream. */
+function decodePieces(body: ReadableStream<Uint8Array>, observe?: ChunkObserver): ReadableStream<Uint8Array> {
   const decoder = new AwsChunkedDecoder();
   const reader = body.getReader();
-  let held: Uint8Array | undefined;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       for (;;) {
@@ -141,15 +146,11 @@ export function decodeAwsChunkedStream(body: ReadableStream<Uint8Array>, observe
         for (const event of events) {
           if (observe) await observe(event);
           if (event.type === "data" && event.bytes.length > 0) {
-            if (held) {
-              controller.enqueue(held);
-              produced = true;
-            }
-            held = event.bytes;
+            controller.enqueue(event.bytes);
+            produced = true;
           }
         }
         if (done) {
-          if (held) controller.enqueue(held);
           controller.close();
           return;
         }
