@@ -3,6 +3,7 @@ import { chunkSignatureVerifier } from "../../src/auth/chunk-signatures.ts";
 import { deriveSigningKey } from "../../src/auth/signing-key.ts";
 import { decodeAwsChunkedStream } from "../../src/s3/aws-chunked.ts";
 import { frame, signChunks, signTrailer, type ChunkSigning } from "../support/chunked-body.ts";
+import { drain } from "../support/drain.ts";
 
 // AWS's chunked-upload example (sigv4-streaming): its seed and chunk signatures.
 const AWS: ChunkSigning = {
@@ -25,19 +26,9 @@ function streamOf(bytes: Uint8Array, pieceSize = 4096): ReadableStream<Uint8Arra
   });
 }
 
-/** Drain a decoded stream: the bytes it let through, and the error code it ended with. */
-async function drain(body: Uint8Array, signedTrailer = false): Promise<{ delivered: number; error?: string }> {
-  const reader = decodeAwsChunkedStream(streamOf(body), chunkSignatureVerifier({ ...AWS, signedTrailer })).getReader();
-  let delivered = 0;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return { delivered };
-      delivered += value.length;
-    }
-  } catch (err) {
-    return { delivered, error: (err as { code?: string }).code };
-  }
+/** Decode and verify a framed body: the bytes it let through, and the error code it ended with. */
+function drainDecoded(body: Uint8Array, signedTrailer = false) {
+  return drain(decodeAwsChunkedStream(streamOf(body), chunkSignatureVerifier({ ...AWS, signedTrailer })));
 }
 
 describe("chunk signature chain", () => {
@@ -50,14 +41,14 @@ describe("chunk signature chain", () => {
   });
 
   test("an intact signed body decodes completely", async () => {
-    expect(await drain(frame(signChunks(AWS, DATA)))).toEqual({ delivered: SIZE });
+    expect(await drainDecoded(frame(signChunks(AWS, DATA)))).toEqual({ delivered: SIZE });
   });
 
   test("a tampered data byte fails with SignatureDoesNotMatch", async () => {
     const chunks = signChunks(AWS, DATA);
     chunks[0]!.data = chunks[0]!.data.slice();
     chunks[0]!.data[100] = 98;
-    const r = await drain(frame(chunks));
+    const r = await drainDecoded(frame(chunks));
     expect(r.error).toBe("SignatureDoesNotMatch");
     expect(r.delivered).toBeLessThan(SIZE);
   });
@@ -65,26 +56,26 @@ describe("chunk signature chain", () => {
   test("a tampered last chunk is caught before the last byte is let through", async () => {
     const chunks = signChunks(AWS, DATA);
     chunks[1]!.data = new Uint8Array(1024).fill(98);
-    const r = await drain(frame(chunks));
+    const r = await drainDecoded(frame(chunks));
     expect(r.error).toBe("SignatureDoesNotMatch");
     expect(r.delivered).toBeLessThan(SIZE);
   });
 
   test("a replayed chunk (the first one sent again in place of the second) fails", async () => {
     const chunks = signChunks(AWS, DATA);
-    const r = await drain(frame([chunks[0]!, chunks[0]!, chunks[2]!]));
+    const r = await drainDecoded(frame([chunks[0]!, chunks[0]!, chunks[2]!]));
     expect(r.error).toBe("SignatureDoesNotMatch");
   });
 
   test("a dropped chunk breaks the chain at the final chunk", async () => {
     const chunks = signChunks(AWS, DATA);
-    expect((await drain(frame([chunks[0]!, chunks[2]!]))).error).toBe("SignatureDoesNotMatch");
+    expect((await drainDecoded(frame([chunks[0]!, chunks[2]!]))).error).toBe("SignatureDoesNotMatch");
   });
 
   test("a final empty chunk with a wrong signature fails", async () => {
     const chunks = signChunks(AWS, DATA);
     chunks[2]!.signature = "0".repeat(64);
-    const r = await drain(frame(chunks));
+    const r = await drainDecoded(frame(chunks));
     expect(r.error).toBe("SignatureDoesNotMatch");
     expect(r.delivered).toBeLessThan(SIZE);
   });
@@ -92,12 +83,12 @@ describe("chunk signature chain", () => {
   test("a chunk without a signature fails in signed mode", async () => {
     const enc = new TextEncoder();
     const body = Buffer.concat([enc.encode("4\r\nabcd\r\n0\r\n\r\n")]);
-    expect((await drain(body)).error).toBe("SignatureDoesNotMatch");
+    expect((await drainDecoded(body)).error).toBe("SignatureDoesNotMatch");
   });
 
   test("a truncated body (no final chunk) fails with IncompleteBody", async () => {
     const body = frame(signChunks(AWS, DATA));
-    const r = await drain(body.slice(0, body.length - 90));
+    const r = await drainDecoded(body.slice(0, body.length - 90));
     expect(r.error).toBe("IncompleteBody");
     expect(r.delivered).toBeLessThan(SIZE);
   });
@@ -113,22 +104,22 @@ describe("signed trailer", () => {
   }
 
   test("a correctly signed trailer is accepted", async () => {
-    expect(await drain(signedBody(), true)).toEqual({ delivered: SIZE });
+    expect(await drainDecoded(signedBody(), true)).toEqual({ delivered: SIZE });
   });
 
   test("a trailer whose checksum was changed after signing fails", async () => {
     const sig = signTrailer(AWS, signChunks(AWS, DATA).at(-1)!.signature, [["x-amz-checksum-crc32c", "AAAAAA=="]]);
-    const r = await drain(signedBody(sig), true);
+    const r = await drainDecoded(signedBody(sig), true);
     expect(r.error).toBe("SignatureDoesNotMatch");
     expect(r.delivered).toBeLessThan(SIZE);
   });
 
   test("a missing trailer signature fails", async () => {
     const body = frame(signChunks(AWS, DATA), trailers.map(([k, v]) => `${k}:${v}`));
-    expect((await drain(body, true)).error).toBe("SignatureDoesNotMatch");
+    expect((await drainDecoded(body, true)).error).toBe("SignatureDoesNotMatch");
   });
 
   test("trailers on a body declared without them fail", async () => {
-    expect((await drain(signedBody(), false)).error).toBe("SignatureDoesNotMatch");
+    expect((await drainDecoded(signedBody(), false)).error).toBe("SignatureDoesNotMatch");
   });
 });

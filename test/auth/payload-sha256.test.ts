@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { sha256Hex } from "../../src/auth/canonical.ts";
 import { verifyPayloadSha256 } from "../../src/auth/payload-sha256.ts";
+import { drain } from "../support/drain.ts";
 
 function pieces(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
   let offset = 0;
@@ -11,20 +12,6 @@ function pieces(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
       offset += size;
     },
   });
-}
-
-async function drain(stream: ReadableStream<Uint8Array>) {
-  const reader = stream.getReader();
-  let delivered = 0;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return { delivered };
-      delivered += value.length;
-    }
-  } catch (err) {
-    return { delivered, error: (err as { code?: string }).code };
-  }
 }
 
 describe("literal payload SHA-256", () => {
