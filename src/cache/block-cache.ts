@@ -2,14 +2,17 @@
  * Object bytes cut into fixed, aligned blocks, keyed by object version (ETag or version id)
  * so bytes of two versions can never be mixed. A read is answered from the blocks it
  * touches; each contiguous run of missing blocks is fetched with one upstream request, and
- * concurrent reads of a block that is being fetched wait for that fetch (coalescing). A fill
- * that fails fails every waiter and caches nothing. No I/O here: fetching is injected.
+ * concurrent reads of a block that is being fetched wait for that fetch (coalescing). A read
+ * waits only for the bytes it needs, so a miss is answered as soon as its range has arrived
+ * and the rest of the block fills behind it. A block is stored once all of it arrived; a fill
+ * that fails fails every reader still waiting and stores nothing more. No I/O here: fetching
+ * is injected.
  */
-import { S3Error } from "../s3/errors.ts";
 import type { ByteRange } from "../s3/range.ts";
 import type { LruStore } from "./lru.ts";
 import type { FillBudget } from "./fill-budget.ts";
 import type { CacheStats } from "./stats.ts";
+import { RunFill, type BlockFill } from "./run-fill.ts";
 import { blockFromTiers, type CacheTier } from "./tier.ts";
 
 /** The object version a block belongs to. */
@@ -21,8 +24,14 @@ export interface ObjectVersion {
   size: number;
 }
 
-/** Fetch exactly `range` of the object version (pinned to its ETag); rejects on any mismatch. */
-export type FetchRange = (object: ObjectVersion, range: ByteRange) => Promise<Uint8Array>;
+/** A body arriving in pieces: a backend response's stream, or bytes already in hand. */
+export type Chunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/**
+ * Fetch exactly `range` of the object version (pinned to its ETag). Resolves once the backend
+ * answered with the right object and range; its length is checked as the body arrives.
+ */
+export type FetchRange = (object: ObjectVersion, range: ByteRange) => Promise<Chunks>;
 
 export interface BlockRead {
   bytes: Uint8Array;
@@ -36,7 +45,7 @@ export function blockKey(o: ObjectVersion, index: number): string {
 }
 
 export class BlockCache {
-  private readonly inFlight = new Map<string, Promise<Uint8Array>>();
+  private readonly inFlight = new Map<string, BlockFill>();
 
   constructor(
     private readonly store: LruStore,
@@ -70,11 +79,11 @@ export class BlockCache {
     return this.slice(blocks, range, first);
   }
 
-  /** Read a range, from memory where possible. */
+  /** Read a range, from memory where possible, as soon as its bytes are in. */
   async read(o: ObjectVersion, range: ByteRange, fetchRange: FetchRange): Promise<BlockRead> {
     const first = Math.floor(range.start / this.blockSize);
     const last = Math.floor(range.end / this.blockSize);
-    const parts: Array<Uint8Array | Promise<Uint8Array>> = [];
+    const parts: Array<Uint8Array | BlockFill> = [];
     let cachedBlocks = 0;
     const fromTiers = { blocks: 0 };
     let runStart = -1;
@@ -85,7 +94,7 @@ export class BlockCache {
       const missing = i <= last && !cached && !pending;
       if (missing && runStart === -1) runStart = i;
       if (!missing && runStart !== -1) {
-        this.fill(o, runStart, i - 1, fetchRange, fromTiers).forEach((p) => parts.push(p));
+        parts.push(...this.fill(o, runStart, i - 1, fetchRange, fromTiers));
         runStart = -1;
       }
       if (cached) {
@@ -96,7 +105,8 @@ export class BlockCache {
         this.stats.coalescedWaits++;
       }
     }
-    const blocks = await Promise.all(parts);
+    // Of the last block only the bytes up to the range's end are needed; of the others, all.
+    const blocks = await Promise.all(parts.map((p, n) => (p instanceof Uint8Array ? p : p.reach(first + n === last ? range.end - last * this.blockSize + 1 : p.length))));
     cachedBlocks += fromTiers.blocks;
     return { bytes: this.slice(blocks, range, first), cachedBlocks, fetchedBlocks: blocks.length - cachedBlocks };
   }
@@ -105,86 +115,84 @@ export class BlockCache {
    * Register blocks whose bytes are already on their way (the body of a response that
    * discovered the object), so concurrent readers wait for them instead of fetching.
    */
-  adopt(o: ObjectVersion, first: number, last: number, body: Promise<Uint8Array>): Promise<Uint8Array>[] {
-    return this.track(
-      o,
-      first,
-      last,
-      body.then((bytes) => {
-        this.stats.bytesFromUpstream += bytes.byteLength;
-        this.writeBack(o, first, last, bytes);
-        return bytes;
-      }),
-    );
+  adopt(o: ObjectVersion, first: number, last: number, body: Chunks): void {
+    const run = this.track(o, first, last);
+    this.pump(run, body)
+      .then(() => this.writeBack(o, first, run))
+      .catch(() => {});
   }
 
   /** Fill a run of missing blocks; `fromTiers` counts those the lower tiers supplied. */
-  private fill(o: ObjectVersion, first: number, last: number, fetchRange: FetchRange, fromTiers: { blocks: number }): Promise<Uint8Array>[] {
+  private fill(o: ObjectVersion, first: number, last: number, fetchRange: FetchRange, fromTiers: { blocks: number }): BlockFill[] {
     const range = { start: first * this.blockSize, end: Math.min((last + 1) * this.blockSize, o.size) - 1 };
-    const body = this.tiers.length === 0 ? this.fetch(o, range, fetchRange) : this.fromTiersOrFetch(o, first, last, range, fetchRange, fromTiers);
-    return this.track(o, first, last, body);
+    const run = this.track(o, first, last);
+    const filling = this.tiers.length === 0 ? this.fetch(run, o, range, fetchRange) : this.fromTiersOrFetch(run, o, first, last, range, fetchRange, fromTiers);
+    filling.catch((err) => run.fail(err));
+    return run.blocks;
   }
 
-  private async fetch(o: ObjectVersion, range: ByteRange, fetchRange: FetchRange): Promise<Uint8Array> {
+  private async fetch(run: RunFill, o: ObjectVersion, range: ByteRange, fetchRange: FetchRange): Promise<void> {
     const taken = await this.budget?.acquire(range.end - range.start + 1);
     try {
-      const bytes = await fetchRange(o, range);
-      this.stats.bytesFromUpstream += bytes.byteLength;
-      return bytes;
+      await this.pump(run, await fetchRange(o, range));
     } finally {
       if (taken !== undefined) this.budget!.release(taken);
+    }
+    this.writeBack(o, range.start / this.blockSize, run);
+  }
+
+  /** Hand a run fetched from the backend to the lower tiers, which store it in the background. */
+  private writeBack(o: ObjectVersion, first: number, run: RunFill): void {
+    for (const tier of this.tiers) run.blocks.forEach((block, n) => tier.putBlock(blockKey(o, first + n), block.bytes!));
+  }
+
+  /** Feed a backend body into a run, counting its bytes; a body of the wrong length fails it. */
+  private async pump(run: RunFill, body: Chunks): Promise<void> {
+    try {
+      for await (const chunk of body) {
+        this.stats.bytesFromUpstream += chunk.byteLength;
+        run.push(chunk);
+      }
+      run.finish();
+    } catch (err) {
+      run.fail(err);
+      throw err;
     }
   }
 
   /** The run from the lower tiers when they hold all of it; else one backend fetch, written back. */
-  private async fromTiersOrFetch(o: ObjectVersion, first: number, last: number, range: ByteRange, fetchRange: FetchRange, fromTiers: { blocks: number }): Promise<Uint8Array> {
+  private async fromTiersOrFetch(run: RunFill, o: ObjectVersion, first: number, last: number, range: ByteRange, fetchRange: FetchRange, fromTiers: { blocks: number }): Promise<void> {
     const found = await Promise.all(Array.from({ length: last - first + 1 }, (_, n) => blockFromTiers(this.tiers, blockKey(o, first + n), this.blockLength(o, first + n))));
-    if (found.every((b) => b !== undefined)) {
-      this.stats.bytesFromTiers += range.end - range.start + 1;
-      fromTiers.blocks += found.length;
-      return found.length === 1 ? found[0]! : concat(found as Uint8Array[]);
-    }
-    const bytes = await this.fetch(o, range, fetchRange);
-    this.writeBack(o, first, last, bytes);
-    return bytes;
+    if (!found.every((b) => b !== undefined)) return this.fetch(run, o, range, fetchRange);
+    this.stats.bytesFromTiers += range.end - range.start + 1;
+    fromTiers.blocks += found.length;
+    for (const block of found as Uint8Array[]) run.push(block);
+    run.finish();
   }
 
-  /** Hand a run's blocks to the lower tiers, which store them in the background. */
-  private writeBack(o: ObjectVersion, first: number, last: number, bytes: Uint8Array): void {
-    for (let i = first; i <= last && this.tiers.length > 0; i++) {
-      const offset = (i - first) * this.blockSize;
-      const block = bytes.slice(offset, offset + this.blockLength(o, i));
-      for (const tier of this.tiers) tier.putBlock(blockKey(o, i), block);
-    }
-  }
-
-  /** One promise per block of the run; stored on arrival, within a byte reservation. */
-  private track(o: ObjectVersion, first: number, last: number, body: Promise<Uint8Array>): Promise<Uint8Array>[] {
-    const start = first * this.blockSize;
-    const length = Math.min((last + 1) * this.blockSize, o.size) - start;
-    const reserved = this.store.reserve(length) ? length : 0;
-    const run = body.then((bytes) => {
-      if (bytes.byteLength !== length) throw new S3Error("BadGateway", `The backend sent ${bytes.byteLength} bytes for a ${length}-byte cache fill`);
-      return bytes;
+  /** A run's blocks, registered as in flight; each is stored (within a byte reservation) as soon as all its bytes arrived. */
+  private track(o: ObjectVersion, first: number, last: number): RunFill {
+    const keys = Array.from({ length: last - first + 1 }, (_, n) => blockKey(o, first + n));
+    const lengths = keys.map((_, n) => this.blockLength(o, first + n));
+    const total = lengths.reduce((a, b) => a + b, 0);
+    let unclaimed = this.store.reserve(total) ? total : 0;
+    const run = new RunFill(lengths, {
+      block: (n, bytes) => {
+        const claim = Math.min(unclaimed, bytes.byteLength);
+        unclaimed -= claim;
+        this.store.set(keys[n]!, bytes, claim);
+        this.inFlight.delete(keys[n]!);
+      },
+      failed: () => {
+        this.store.release(unclaimed);
+        unclaimed = 0;
+        keys.forEach((key, n) => {
+          if (this.inFlight.get(key) === run.blocks[n]) this.inFlight.delete(key);
+        });
+      },
     });
-    const blocks: Promise<Uint8Array>[] = [];
-    for (let i = first; i <= last; i++) {
-      const key = blockKey(o, i);
-      const offset = (i - first) * this.blockSize;
-      const blockLength = this.blockLength(o, i);
-      const block = run.then((bytes) => {
-        // A buffer of its own per block, so evicting one frees exactly its bytes; a
-        // one-block run that already owns its whole buffer is kept as is.
-        const own = first === last && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice(offset, offset + blockLength);
-        this.store.set(key, own, reserved ? blockLength : 0);
-        return own;
-      });
-      block.catch(() => {}).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, block);
-      blocks.push(block);
-    }
-    if (reserved) run.catch(() => this.store.release(reserved));
-    return blocks;
+    keys.forEach((key, n) => this.inFlight.set(key, run.blocks[n]!));
+    return run;
   }
 
   private slice(blocks: Uint8Array[], range: ByteRange, first: number): Uint8Array {
@@ -210,12 +218,3 @@ export class BlockCache {
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}

@@ -9,7 +9,7 @@ import { S3Error } from "../s3/errors.ts";
 import { queryValue, type S3Operation } from "../s3/operation.ts";
 import { contentRange, parseContentRange, parseRange, rangeLength, resolveRange, type ByteRange } from "../s3/range.ts";
 import type { UpstreamRequest } from "../upstream/client.ts";
-import { BlockCache, type ObjectVersion } from "./block-cache.ts";
+import { BlockCache, type Chunks, type ObjectVersion } from "./block-cache.ts";
 import { evaluateConditions } from "./conditionals.ts";
 import { MetaCache, metaKey, type NotFound, type ObjectMeta } from "./meta-cache.ts";
 import { backendAllowsCaching } from "./policy.ts";
@@ -173,7 +173,7 @@ export class ReadThroughCache {
     this.rememberMeta(op.bucket, op.key, versionId, meta);
     if (body && meta.cacheable && meta.size > 0 && body.byteLength <= this.opts.maxObjectSize) {
       const version = versionOf(op.bucket, op.key, versionId, meta);
-      this.blocks.adopt(version, 0, this.blocks.lastBlock(version), Promise.resolve(body)).forEach((p) => p.catch(() => {}));
+      this.blocks.adopt(version, 0, this.blocks.lastBlock(version), [body]);
     }
   }
 
@@ -246,8 +246,8 @@ export class ReadThroughCache {
     this.stats.bytesFromCache += total === 0 ? 0 : Math.round((bytes * cachedBlocks) / total);
   }
 
-  /** One pinned upstream range request for a run of blocks, hedged when configured. */
-  private async fetchRange(o: ObjectVersion, range: ByteRange): Promise<Uint8Array> {
+  /** One pinned upstream range request for a run of blocks, hedged when configured (on the time to the backend's answer). */
+  private async fetchRange(o: ObjectVersion, range: ByteRange): Promise<Chunks> {
     const started = performance.now();
     const delay = this.opts.hedgeAfter === "auto" ? this.fillTimes.p99() : this.opts.hedgeAfter;
     const { value, hedged } = await hedge((signal) => this.fetchRangeOnce(o, range, signal), delay);
@@ -256,7 +256,7 @@ export class ReadThroughCache {
     return value;
   }
 
-  private async fetchRangeOnce(o: ObjectVersion, range: ByteRange, signal: AbortSignal): Promise<Uint8Array> {
+  private async fetchRangeOnce(o: ObjectVersion, range: ByteRange, signal: AbortSignal): Promise<Chunks> {
     this.stats.upstreamRequests++;
     const headers = new Headers({ range: `bytes=${range.start}-${range.end}`, "if-match": o.etag });
     const res = await this.upstream.send({ method: "GET", bucket: o.bucket, key: o.key, query: o.versionId ? [["versionId", o.versionId]] : [], headers, signal });
@@ -272,15 +272,14 @@ export class ReadThroughCache {
       await res.body?.cancel();
       throw new StaleObject();
     }
-    const bytes = await res.bytes();
-    const start = res.status === 200 ? range.start : 0;
-    const want = range.end - range.start + 1;
-    if (res.status === 200) return bytes.slice(start, start + want);
+    // A backend that ignored the Range header sent the whole object: keep the part asked for.
+    if (res.status === 200) return [(await res.bytes()).subarray(range.start, range.end + 1)];
     const cr = parseContentRange(res.headers.get("content-range"));
-    if (cr?.range?.start !== range.start || bytes.byteLength !== want) {
+    if (cr?.range?.start !== range.start || cr.range.end !== range.end) {
+      await res.body?.cancel();
       throw new S3Error("BadGateway", "The backend's answer to a cache fill did not match the range asked for");
     }
-    return bytes;
+    return res.body ?? [];
   }
 
   /**
@@ -327,7 +326,7 @@ export class ReadThroughCache {
       const first = res.status === 200 ? 0 : aligned.start / bs;
       const last = res.status === 200 ? this.blocks.lastBlock(version) : Math.floor(cr!.range!.end / bs);
       if (meta.cacheable && meta.size > 0) {
-        this.blocks.adopt(version, first, last, res.bytes()).forEach((p) => p.catch(() => {}));
+        this.blocks.adopt(version, first, last, res.body ?? []);
       } else {
         await res.body?.cancel();
       }
