@@ -34,7 +34,8 @@ export type Chunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 export type FetchRange = (object: ObjectVersion, range: ByteRange) => Promise<Chunks>;
 
 export interface BlockRead {
-  bytes: Uint8Array;
+  /** The range as views of the blocks it touches, in order (no copy: the caller joins them once, if at all). */
+  parts: Uint8Array[];
   /** Blocks answered from the cache (memory or a lower tier) and blocks that needed (or waited for) a backend fetch. */
   cachedBlocks: number;
   fetchedBlocks: number;
@@ -65,11 +66,14 @@ export class BlockCache {
     return Math.max(0, Math.ceil(o.size / this.blockSize) - 1);
   }
 
-  /** The range when every block it touches is in memory (the hit path: no promise, no copy for one block). */
-  readCached(o: ObjectVersion, range: ByteRange): Uint8Array | undefined {
+  /** The range when every block it touches is in memory (the hit path: no promise, no copy). */
+  readCached(o: ObjectVersion, range: ByteRange): Uint8Array[] | undefined {
     const first = Math.floor(range.start / this.blockSize);
     const last = Math.floor(range.end / this.blockSize);
-    if (first === last) return this.store.get(blockKey(o, first))?.subarray(range.start - first * this.blockSize, range.end - first * this.blockSize + 1);
+    if (first === last) {
+      const block = this.store.get(blockKey(o, first));
+      return block && [block.subarray(range.start - first * this.blockSize, range.end - first * this.blockSize + 1)];
+    }
     const blocks: Uint8Array[] = [];
     for (let i = first; i <= last; i++) {
       const block = this.store.get(blockKey(o, i));
@@ -108,7 +112,7 @@ export class BlockCache {
     // Of the last block only the bytes up to the range's end are needed; of the others, all.
     const blocks = await Promise.all(parts.map((p, n) => (p instanceof Uint8Array ? p : p.reach(first + n === last ? range.end - last * this.blockSize + 1 : p.length))));
     cachedBlocks += fromTiers.blocks;
-    return { bytes: this.slice(blocks, range, first), cachedBlocks, fetchedBlocks: blocks.length - cachedBlocks };
+    return { parts: this.slice(blocks, range, first), cachedBlocks, fetchedBlocks: blocks.length - cachedBlocks };
   }
 
   /**
@@ -195,26 +199,23 @@ export class BlockCache {
     return run;
   }
 
-  private slice(blocks: Uint8Array[], range: ByteRange, first: number): Uint8Array {
-    const base = first * this.blockSize;
-    const from = range.start - base;
-    const length = range.end - range.start + 1;
-    if (blocks.length === 1) return blocks[0]!.subarray(from, from + length);
-    const out = new Uint8Array(length);
-    let written = 0;
-    let skip = from;
-    for (const block of blocks) {
-      if (skip >= block.byteLength) {
-        skip -= block.byteLength;
-        continue;
-      }
-      const piece = block.subarray(skip, Math.min(block.byteLength, skip + length - written));
-      out.set(piece, written);
-      written += piece.byteLength;
-      skip = 0;
-      if (written === length) break;
-    }
-    return out;
+  /** The range's views of whole blocks: trimmed at the first block's start and the last block's end. */
+  private slice(blocks: Uint8Array[], range: ByteRange, first: number): Uint8Array[] {
+    const from = range.start - first * this.blockSize;
+    const to = range.end - (first + blocks.length - 1) * this.blockSize + 1;
+    if (blocks.length === 1) return [blocks[0]!.subarray(from, to)];
+    return blocks.map((b, n) => (n === 0 ? b.subarray(from) : n === blocks.length - 1 ? b.subarray(0, to) : b));
   }
 }
 
+/** Parts as one buffer (one copy unless there is a single part). */
+export function joinParts(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}

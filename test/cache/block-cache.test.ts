@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { BlockCache, type FetchRange, type ObjectVersion } from "../../src/cache/block-cache.ts";
+import { BlockCache, joinParts, type FetchRange, type ObjectVersion } from "../../src/cache/block-cache.ts";
 import { LruStore } from "../../src/cache/lru.ts";
 import { CacheStats } from "../../src/cache/stats.ts";
 
@@ -34,13 +34,13 @@ test("a miss is answered as soon as its bytes arrived, while the rest of the blo
   expect(backend.fetches.map((f) => [f.start, f.end])).toEqual([[0, 15]]);
   backend.fetches[0]!.send(content.subarray(0, 6));
   const answer = await read;
-  expect([...answer.bytes]).toEqual([...content.subarray(2, 6)]);
+  expect([...joinParts(answer.parts)]).toEqual([...content.subarray(2, 6)]);
   expect(answer.fetchedBlocks).toBe(1);
   expect(store.size).toBe(0);
   backend.fetches[0]!.send(content.subarray(6, 16));
   backend.fetches[0]!.finish();
   await Bun.sleep(1);
-  expect([...blocks.readCached(object, range(0, 15))!]).toEqual([...content.subarray(0, 16)]);
+  expect([...joinParts(blocks.readCached(object, range(0, 15))!)]).toEqual([...content.subarray(0, 16)]);
 });
 
 test("readers of a block already being filled wait for that fill instead of fetching again", async () => {
@@ -55,9 +55,9 @@ test("readers of a block already being filled wait for that fill instead of fetc
     f.finish();
   }
   const [a, b, c] = await Promise.all(reads);
-  expect([...a!.bytes]).toEqual([...content.subarray(0, 4)]);
-  expect([...b!.bytes]).toEqual([...content.subarray(10, 21)]);
-  expect([...c!.bytes]).toEqual([...content]);
+  expect([...joinParts(a!.parts)]).toEqual([...content.subarray(0, 4)]);
+  expect([...joinParts(b!.parts)]).toEqual([...content.subarray(10, 21)]);
+  expect([...joinParts(c!.parts)]).toEqual([...content]);
 });
 
 test("a run that fails mid-way keeps the blocks that arrived whole, fails its readers and frees its reservation", async () => {
@@ -79,7 +79,7 @@ test("a run that fails mid-way keeps the blocks that arrived whole, fails its re
   expect(backend.fetches.slice(1).map((f) => [f.start, f.end])).toEqual([[16, 39]]);
   backend.fetches[1]!.send(content.subarray(16));
   backend.fetches[1]!.finish();
-  expect([...(await again).bytes]).toEqual([...content]);
+  expect([...joinParts((await again).parts)]).toEqual([...content]);
 });
 
 test("a backend body of the wrong length is never stored or served", async () => {
@@ -92,4 +92,18 @@ test("a backend body of the wrong length is never stored or served", async () =>
   await expect(read).rejects.toThrow("7 bytes for a 8-byte cache fill");
   expect(store.size).toBe(0);
   expect(store.bytesReserved).toBe(0);
+});
+
+test("a range over several cached blocks comes back as views of those blocks, trimmed at both ends", async () => {
+  const { blocks } = cache();
+  const backend = controlledBackend();
+  const warm = blocks.read(object, range(0, 39), backend.fetchRange);
+  await Bun.sleep(1);
+  backend.fetches[0]!.send(content);
+  backend.fetches[0]!.finish();
+  await warm;
+  const parts = blocks.readCached(object, range(5, 35))!;
+  expect(parts.map((p) => p.byteLength)).toEqual([11, 16, 4]);
+  expect([...joinParts(parts)]).toEqual([...content.subarray(5, 36)]);
+  expect(blocks.readCached({ ...object, etag: '"other"' }, range(5, 35))).toBeUndefined();
 });
