@@ -7,7 +7,7 @@ import { setupClientAuth } from "./auth/setup.ts";
 import { BlockCache } from "./cache/block-cache.ts";
 import { DiskTier } from "./cache/disk-tier.ts";
 import { FillBudget } from "./cache/fill-budget.ts";
-import { LruStore } from "./cache/lru.ts";
+import type { LruUsage } from "./cache/lru.ts";
 import { MetaCache } from "./cache/meta-cache.ts";
 import { ReadThroughCache, type Upstream } from "./cache/read-through.ts";
 import { RedisTier } from "./cache/redis-tier.ts";
@@ -32,7 +32,7 @@ export interface Proxy {
   handler: Handler;
   credentialSource: CredentialSource;
   authMode: AuthMode;
-  cache?: { store: LruStore; stats: CacheStats; reads: ReadThroughCache; tiers: CacheTier[] };
+  cache?: { store: LruUsage; stats: CacheStats; reads: ReadThroughCache; tiers: CacheTier[] };
   metrics: ProxyMetrics;
   /** The --metrics-port server, when there is one. */
   opsServer?: Server<undefined>;
@@ -64,12 +64,11 @@ async function createTiers(config: CacheConfig, backend: URL, log: Logger): Prom
 }
 
 function createCache(config: CacheConfig, upstream: Upstream, tiers: CacheTier[]) {
-  const store = new LruStore(config.sizeBytes);
   const stats = new CacheStats();
   const meta = new MetaCache({ ttlMs: config.metaTtlMs, negativeTtlMs: config.negativeTtlMs, maxEntries: MAX_META_ENTRIES });
   // Fills in flight may hold a quarter of the cache size (at least a few blocks): bursts of cold reads queue.
   const fills = new FillBudget(Math.max(4 * config.blockSize, Math.floor(config.sizeBytes / 4)));
-  const blocks = new BlockCache(store, config.blockSize, stats, tiers, fills);
+  const blocks = new BlockCache(config.sizeBytes, config.blockSize, stats, tiers, fills);
   const reads = new ReadThroughCache(meta, blocks, upstream, stats, {
     tiers,
     metaTtlMs: config.metaTtlMs,
@@ -79,7 +78,7 @@ function createCache(config: CacheConfig, upstream: Upstream, tiers: CacheTier[]
     serveStaleOnError: config.serveStaleOnError,
     hedgeAfter: config.hedgeAfter,
   });
-  return { store, stats, reads, tiers };
+  return { store: blocks.store, stats, reads, tiers };
 }
 
 /** Bodies up to this size are buffered so they carry an exact Content-Length (see respond.ts). */

@@ -1,15 +1,20 @@
 /**
- * Object bytes cut into fixed, aligned blocks, keyed by object version (ETag or version id)
+ * Object bytes cached in fixed, aligned blocks, keyed by object version (ETag or version id)
  * so bytes of two versions can never be mixed. A read is answered from the blocks it
  * touches; each contiguous run of missing blocks is fetched with one upstream request, and
  * concurrent reads of a block that is being fetched wait for that fetch (coalescing). A read
  * waits only for the bytes it needs, so a miss is answered as soon as its range has arrived
- * and the rest of the block fills behind it. A block is stored once all of it arrived; a fill
- * that fails fails every reader still waiting and stores nothing more. No I/O here: fetching
- * is injected.
+ * and the rest of the block fills behind it. A fill that fails fails every reader still
+ * waiting and stores nothing. No I/O here: fetching is injected.
+ *
+ * A completed fill is kept as one Blob (an extent of consecutive blocks), and the LRU evicts
+ * whole extents. Bun sends a slice of a Blob without copying it, where a Uint8Array body is
+ * copied into fresh memory for every response, and fresh memory is what large answers cost
+ * most here (page faults); so a read within one extent, such as an engine reading the same
+ * column chunk again, is answered without copying a byte.
  */
 import type { ByteRange } from "../s3/range.ts";
-import type { LruStore } from "./lru.ts";
+import { LruStore } from "./lru.ts";
 import type { FillBudget } from "./fill-budget.ts";
 import type { CacheStats } from "./stats.ts";
 import { RunFill, type BlockFill } from "./run-fill.ts";
@@ -33,9 +38,11 @@ export type Chunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
  */
 export type FetchRange = (object: ObjectVersion, range: ByteRange) => Promise<Chunks>;
 
+/** A range's bytes: a slice of one cached extent (no copy), or bytes joined from several sources. */
+export type RangeBody = Blob | Uint8Array;
+
 export interface BlockRead {
-  /** The range as views of the blocks it touches, in order (no copy: the caller joins them once, if at all). */
-  parts: Uint8Array[];
+  body: RangeBody;
   /** Blocks answered from the cache (memory or a lower tier) and blocks that needed (or waited for) a backend fetch. */
   cachedBlocks: number;
   fetchedBlocks: number;
@@ -45,18 +52,45 @@ export function blockKey(o: ObjectVersion, index: number): string {
   return `${o.bucket}\u0000${o.key}\u0000${o.versionId ?? ""}\u0000${o.etag}\u0000${index}`;
 }
 
+/** Blocks `first` to `end - 1` of one object version, cached together as one Blob. */
+export class Extent {
+  constructor(
+    readonly object: ObjectVersion,
+    readonly first: number,
+    readonly end: number,
+    /** Byte offset of the extent's first block in the object. */
+    readonly start: number,
+    readonly blob: Blob,
+  ) {}
+
+  get byteLength(): number {
+    return this.blob.size;
+  }
+}
+
 export class BlockCache {
+  readonly store: LruStore<Extent>;
   private readonly inFlight = new Map<string, BlockFill>();
+  /** Each cached block's extent, by block key. */
+  private readonly extents = new Map<string, Extent>();
 
   constructor(
-    private readonly store: LruStore,
+    /** Bytes the memory cache may hold. */
+    limit: number,
     readonly blockSize: number,
     private readonly stats: CacheStats,
     /** Lower tiers (disk, Redis), consulted before the backend and written back after it. */
     private readonly tiers: readonly CacheTier[] = [],
     /** Bounds the bytes of backend fills in flight; unbounded when absent. */
     private readonly budget?: FillBudget,
-  ) {}
+  ) {
+    this.store = new LruStore<Extent>(limit, (_, extent) => {
+      for (let i = extent.first; i < extent.end; i++) {
+        const key = blockKey(extent.object, i);
+        if (this.extents.get(key) === extent) this.extents.delete(key);
+      }
+    });
+  }
 
   blockLength(o: ObjectVersion, index: number): number {
     return Math.min(this.blockSize, o.size - index * this.blockSize);
@@ -66,34 +100,37 @@ export class BlockCache {
     return Math.max(0, Math.ceil(o.size / this.blockSize) - 1);
   }
 
-  /** The range when every block it touches is in memory (the hit path: no promise, no copy). */
-  readCached(o: ObjectVersion, range: ByteRange): Uint8Array[] | undefined {
+  /** The range when every block it touches is in memory (the hit path: no promise; no copy within one extent). */
+  readCached(o: ObjectVersion, range: ByteRange): RangeBody | undefined {
     const first = Math.floor(range.start / this.blockSize);
     const last = Math.floor(range.end / this.blockSize);
-    if (first === last) {
-      const block = this.store.get(blockKey(o, first));
-      return block && [block.subarray(range.start - first * this.blockSize, range.end - first * this.blockSize + 1)];
+    const extent = this.extents.get(blockKey(o, first));
+    if (!extent) return undefined;
+    this.store.get(blockKey(o, extent.first));
+    if (last < extent.end) return extent.blob.slice(range.start - extent.start, range.end + 1 - extent.start);
+    const parts: Blob[] = [];
+    for (let at = extent; ; ) {
+      parts.push(at.blob.slice(Math.max(range.start, at.start) - at.start, Math.min(range.end + 1, at.start + at.blob.size) - at.start));
+      if (last < at.end) return new Blob(parts);
+      const next = this.extents.get(blockKey(o, at.end));
+      if (!next) return undefined;
+      this.store.get(blockKey(o, next.first));
+      at = next;
     }
-    const blocks: Uint8Array[] = [];
-    for (let i = first; i <= last; i++) {
-      const block = this.store.get(blockKey(o, i));
-      if (!block) return undefined;
-      blocks.push(block);
-    }
-    return this.slice(blocks, range, first);
   }
 
   /** Read a range, from memory where possible, as soon as its bytes are in. */
   async read(o: ObjectVersion, range: ByteRange, fetchRange: FetchRange): Promise<BlockRead> {
     const first = Math.floor(range.start / this.blockSize);
     const last = Math.floor(range.end / this.blockSize);
-    const parts: Array<Uint8Array | BlockFill> = [];
+    // Per block: its extent when cached, else its fill (in flight, or started here for each missing run).
+    const parts: Array<Extent | BlockFill> = [];
     let cachedBlocks = 0;
     const fromTiers = { blocks: 0 };
     let runStart = -1;
     for (let i = first; i <= last + 1; i++) {
       const key = i <= last ? blockKey(o, i) : "";
-      const cached = i <= last ? this.store.get(key) : undefined;
+      const cached = i <= last ? this.extents.get(key) : undefined;
       const pending = i <= last && !cached ? this.inFlight.get(key) : undefined;
       const missing = i <= last && !cached && !pending;
       if (missing && runStart === -1) runStart = i;
@@ -110,9 +147,9 @@ export class BlockCache {
       }
     }
     // Of the last block only the bytes up to the range's end are needed; of the others, all.
-    const blocks = await Promise.all(parts.map((p, n) => (p instanceof Uint8Array ? p : p.reach(first + n === last ? range.end - last * this.blockSize + 1 : p.length))));
+    const filled = await Promise.all(parts.map((p, n) => (p instanceof Extent ? undefined : p.reach(first + n === last ? range.end - last * this.blockSize + 1 : p.length))));
     cachedBlocks += fromTiers.blocks;
-    return { parts: this.slice(blocks, range, first), cachedBlocks, fetchedBlocks: blocks.length - cachedBlocks };
+    return { body: this.assemble(parts, filled, range, first), cachedBlocks, fetchedBlocks: parts.length - cachedBlocks };
   }
 
   /**
@@ -174,22 +211,21 @@ export class BlockCache {
     run.finish();
   }
 
-  /** A run's blocks, registered as in flight; each is stored (within a byte reservation) as soon as all its bytes arrived. */
+  /** A run's blocks, registered as in flight; stored as one extent (within a byte reservation) once all of it arrived. */
   private track(o: ObjectVersion, first: number, last: number): RunFill {
     const keys = Array.from({ length: last - first + 1 }, (_, n) => blockKey(o, first + n));
     const lengths = keys.map((_, n) => this.blockLength(o, first + n));
     const total = lengths.reduce((a, b) => a + b, 0);
-    let unclaimed = this.store.reserve(total) ? total : 0;
+    const reserved = this.store.reserve(total) ? total : 0;
     const run = new RunFill(lengths, {
-      block: (n, bytes) => {
-        const claim = Math.min(unclaimed, bytes.byteLength);
-        unclaimed -= claim;
-        this.store.set(keys[n]!, bytes, claim);
-        this.inFlight.delete(keys[n]!);
+      complete: (blocks) => {
+        const extent = new Extent(o, first, last + 1, first * this.blockSize, new Blob(blocks));
+        this.store.set(keys[0]!, extent, reserved);
+        if (this.store.has(keys[0]!)) for (const key of keys) this.extents.set(key, extent);
+        for (const key of keys) this.inFlight.delete(key);
       },
       failed: () => {
-        this.store.release(unclaimed);
-        unclaimed = 0;
+        this.store.release(reserved);
         keys.forEach((key, n) => {
           if (this.inFlight.get(key) === run.blocks[n]) this.inFlight.delete(key);
         });
@@ -199,23 +235,31 @@ export class BlockCache {
     return run;
   }
 
-  /** The range's views of whole blocks: trimmed at the first block's start and the last block's end. */
-  private slice(blocks: Uint8Array[], range: ByteRange, first: number): Uint8Array[] {
-    const from = range.start - first * this.blockSize;
-    const to = range.end - (first + blocks.length - 1) * this.blockSize + 1;
-    if (blocks.length === 1) return [blocks[0]!.subarray(from, to)];
-    return blocks.map((b, n) => (n === 0 ? b.subarray(from) : n === blocks.length - 1 ? b.subarray(0, to) : b));
+  /**
+   * The range from its blocks' sources: a slice of one extent as is, else the pieces joined
+   * once (a fill still in flight is read from its buffer, up to the bytes that arrived).
+   */
+  private assemble(parts: Array<Extent | BlockFill>, filled: Array<Uint8Array | undefined>, range: ByteRange, first: number): RangeBody {
+    const pieces: Array<Blob | Uint8Array> = [];
+    for (let n = 0; n < parts.length; n++) {
+      const part = parts[n]!;
+      const blockStart = (first + n) * this.blockSize;
+      const from = Math.max(range.start, blockStart);
+      const to = Math.min(range.end + 1, blockStart + this.blockSize);
+      if (part instanceof Extent) {
+        // Consecutive blocks of one extent become a single slice.
+        let upTo = to;
+        while (parts[n + 1] === part) upTo = Math.min(range.end + 1, (first + ++n + 1) * this.blockSize);
+        pieces.push(part.blob.slice(from - part.start, upTo - part.start));
+      } else {
+        pieces.push(filled[n]!.subarray(from - blockStart, to - blockStart));
+      }
+    }
+    return pieces.length === 1 ? pieces[0]! : new Blob(pieces);
   }
 }
 
-/** Parts as one buffer (one copy unless there is a single part). */
-export function joinParts(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+/** A range body's bytes (a copy only when it is a Blob). */
+export async function bytesOf(body: RangeBody): Promise<Uint8Array> {
+  return body instanceof Blob ? body.bytes() : body;
 }

@@ -1,16 +1,24 @@
 /**
- * A byte-bounded LRU store: Map insertion order is the recency order, values are bytes.
- * The limit is hard: bytes held plus bytes reserved for in-flight fills never exceed it.
- * Pure (no I/O); the cache's first tier.
+ * A byte-bounded LRU store: Map insertion order is the recency order, values know their
+ * size in bytes. The limit is hard: bytes held plus bytes reserved for in-flight fills never
+ * exceed it. Pure (no I/O); the cache's first tier.
  */
 
-export class LruStore {
-  private readonly entries = new Map<string, Uint8Array>();
+export interface Sized {
+  readonly byteLength: number;
+}
+
+export class LruStore<V extends Sized = Sized> {
+  private readonly entries = new Map<string, V>();
   private held = 0;
   private reserved = 0;
   evictions = 0;
 
-  constructor(readonly limit: number) {}
+  /** `onRemove` hears of every value that leaves the store (evicted, replaced or deleted). */
+  constructor(
+    readonly limit: number,
+    private readonly onRemove?: (key: string, value: V) => void,
+  ) {}
 
   get bytesHeld(): number {
     return this.held;
@@ -25,7 +33,7 @@ export class LruStore {
   }
 
   /** The value, marked most recently used. */
-  get(key: string): Uint8Array | undefined {
+  get(key: string): V | undefined {
     const value = this.entries.get(key);
     if (value !== undefined) {
       this.entries.delete(key);
@@ -54,7 +62,7 @@ export class LruStore {
   }
 
   /** Store a value. Pass `reservedBytes` when it fills an earlier reservation. */
-  set(key: string, value: Uint8Array, reservedBytes = 0): void {
+  set(key: string, value: V, reservedBytes = 0): void {
     this.release(reservedBytes);
     this.delete(key);
     if (value.byteLength > this.limit - this.reserved) return;
@@ -68,6 +76,7 @@ export class LruStore {
     if (value === undefined) return;
     this.entries.delete(key);
     this.held -= value.byteLength;
+    this.onRemove?.(key, value);
   }
 
   private evictUntil(target: number): void {
@@ -76,6 +85,10 @@ export class LruStore {
       this.entries.delete(key);
       this.held -= value.byteLength;
       this.evictions++;
+      this.onRemove?.(key, value);
     }
   }
 }
+
+/** What the store reports about itself (metrics), whatever its values. */
+export type LruUsage = Pick<LruStore, "limit" | "bytesHeld" | "bytesReserved" | "evictions" | "size">;

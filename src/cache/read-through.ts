@@ -9,7 +9,7 @@ import { S3Error } from "../s3/errors.ts";
 import { queryValue, type S3Operation } from "../s3/operation.ts";
 import { contentRange, parseContentRange, parseRange, rangeLength, resolveRange, type ByteRange } from "../s3/range.ts";
 import type { UpstreamRequest } from "../upstream/client.ts";
-import { BlockCache, joinParts, type Chunks, type ObjectVersion } from "./block-cache.ts";
+import { BlockCache, bytesOf, type Chunks, type ObjectVersion } from "./block-cache.ts";
 import { evaluateConditions } from "./conditionals.ts";
 import { MetaCache, metaKey, type NotFound, type ObjectMeta } from "./meta-cache.ts";
 import { backendAllowsCaching } from "./policy.ts";
@@ -150,16 +150,14 @@ export class ReadThroughCache {
 
     const version = versionOf(bucket, key, versionId, meta);
     const cached = this.blocks.readCached(version, wanted);
-    const read = cached ? { parts: cached, cachedBlocks: 1, fetchedBlocks: 0 } : await this.blocks.read(version, wanted, (o, r) => this.fetchRange(o, r));
+    const read = cached ? { body: cached, cachedBlocks: 1, fetchedBlocks: 0 } : await this.blocks.read(version, wanted, (o, r) => this.fetchRange(o, r));
     if (result === "HIT") result = read.fetchedBlocks === 0 ? "HIT" : read.cachedBlocks === 0 ? "MISS" : "PARTIAL";
     if (result === "STALE") this.stats.staleServed++;
     const length = rangeLength(wanted);
     this.count(result, length, read.cachedBlocks, read.fetchedBlocks);
     // Content-Length is what Bun sends anyway; set here so the access log can read it.
     const headers = { ...responseHeaders(meta, result), "content-length": String(length), ...(status === 206 ? { "content-range": contentRange(wanted, meta.size) } : {}) };
-    // Several blocks are joined once, into a Blob: a Uint8Array body would be copied again by the Response.
-    const body = read.parts.length === 1 ? read.parts[0]! : new Blob(read.parts);
-    return { response: new Response(body, { status, headers }), result };
+    return { response: new Response(read.body, { status, headers }), result };
   }
 
   /** Learn an object from a whole-object GET the caller forwarded (headers only; bytes when small). */
@@ -386,7 +384,7 @@ export class ReadThroughCache {
     const [tail] = footerRanges(meta.size);
     void (async () => {
       const read = await this.blocks.read(version, tail!, (o, r) => this.fetchRange(o, r));
-      const [, footer] = footerRanges(meta.size, joinParts(read.parts));
+      const [, footer] = footerRanges(meta.size, await bytesOf(read.body));
       if (footer && footer.start < tail!.start) await this.blocks.read(version, footer, (o, r) => this.fetchRange(o, r));
     })().catch(() => {});
   }

@@ -3,8 +3,8 @@
  * Readers wait for the bytes they need, not for the whole run: a client asking for the first
  * 64 KiB of a 1 MiB block is answered as soon as those 64 KiB are in, while the rest of the
  * block keeps filling for the cache. Each block gets a buffer of its own exact length when
- * its first byte arrives (a chunk that is exactly one whole block is kept as is), so bytes
- * are copied at most once and evicting a block later frees exactly its bytes.
+ * its first byte arrives (a chunk that is exactly one whole block is kept as is), so no
+ * buffer larger than a block is allocated before the run is complete.
  * Pure: the caller pushes chunks in and says when the body ended or failed.
  */
 import { S3Error } from "../s3/errors.ts";
@@ -68,8 +68,8 @@ export class BlockFill {
 }
 
 export interface RunEvents {
-  /** A block's bytes all arrived (blocks complete in order). */
-  block(index: number, bytes: Uint8Array): void;
+  /** The body ended with exactly the run's bytes: every block, in order. */
+  complete(blocks: Uint8Array[]): void;
   /** The run failed; blocks not yet complete never will be. */
   failed(): void;
 }
@@ -104,8 +104,7 @@ export class RunFill {
       const take = Math.min(rest.byteLength, block.length - block.received);
       const piece = take === rest.byteLength ? rest : rest.subarray(0, take);
       rest = rest.subarray(take);
-      const complete = block.write(piece);
-      if (complete) this.events.block(this.current++, complete);
+      if (block.write(piece)) this.current++;
     }
   }
 
@@ -117,6 +116,7 @@ export class RunFill {
       return;
     }
     this.settled = true;
+    this.events.complete(this.blocks.map((b) => b.bytes!));
   }
 
   fail(err: unknown): void {

@@ -4,7 +4,7 @@
  * cache and server figures are read from their owners when scraped, so nothing is counted
  * twice. The same figures feed the status page (`snapshot()`), so the two always agree.
  */
-import type { LruStore } from "../cache/lru.ts";
+import type { LruUsage } from "../cache/lru.ts";
 import type { CacheStats } from "../cache/stats.ts";
 import type { CacheTier } from "../cache/tier.ts";
 import type { RequestRecord } from "../proxy/handler.ts";
@@ -14,7 +14,7 @@ import { TopN } from "./top-n.ts";
 
 export interface MetricSources {
   /** Undefined when caching is off. */
-  cache?: { store: LruStore; stats: CacheStats; tiers?: readonly CacheTier[] };
+  cache?: { store: LruUsage; stats: CacheStats; tiers?: readonly CacheTier[] };
   /** Requests being served right now (bodies still streaming included). */
   inFlight: () => number;
   /** Milliseconds since the epoch; injected so tests can pin it. */
@@ -88,8 +88,9 @@ export class ProxyMetrics {
       tiers.flatMap((t) => Object.entries(t.counters).map(([event, n]): [Record<string, string>, number] => [{ tier: t.name, event }, n as number])),
     );
     r.gauge("s3proxy_cache_used_bytes", "Bytes held in the memory cache", () => store?.bytesHeld ?? 0);
+    r.gauge("s3proxy_cache_reserved_bytes", "Bytes of the memory cache set aside for fills still arriving from the backend", () => store?.bytesReserved ?? 0);
     r.gauge("s3proxy_cache_limit_bytes", "Memory cache limit (0: caching off)", () => store?.limit ?? 0);
-    r.collectedCounter("s3proxy_cache_evictions_total", "Blocks evicted from the memory cache", () => store?.evictions ?? 0);
+    r.collectedCounter("s3proxy_cache_evictions_total", "Runs of blocks (each fill is kept together) evicted from the memory cache", () => store?.evictions ?? 0);
     r.collectedCounter("s3proxy_cache_coalesced_waits_total", "Reads that waited for another request's backend fetch instead of making their own", fromStats((s) => s.coalescedWaits));
     r.collectedCounter("s3proxy_cache_prefetches_total", "Parquet footer prefetches started", fromStats((s) => s.prefetches));
     r.collectedCounter("s3proxy_cache_upstream_requests_total", "Backend requests made by the cache (discovery and fills)", fromStats((s) => s.upstreamRequests));

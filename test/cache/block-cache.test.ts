@@ -1,6 +1,5 @@
 import { expect, test } from "bun:test";
-import { BlockCache, joinParts, type FetchRange, type ObjectVersion } from "../../src/cache/block-cache.ts";
-import { LruStore } from "../../src/cache/lru.ts";
+import { BlockCache, bytesOf, type FetchRange, type ObjectVersion, type RangeBody } from "../../src/cache/block-cache.ts";
 import { CacheStats } from "../../src/cache/stats.ts";
 
 const BLOCK = 16;
@@ -20,8 +19,12 @@ function controlledBackend() {
 }
 
 function cache(limit = 1024) {
-  const store = new LruStore(limit);
-  return { store, blocks: new BlockCache(store, BLOCK, new CacheStats()) };
+  const blocks = new BlockCache(limit, BLOCK, new CacheStats());
+  return { store: blocks.store, blocks };
+}
+
+async function bytes(body: RangeBody | undefined): Promise<number[]> {
+  return [...(await bytesOf(body!))];
 }
 
 const range = (start: number, end: number) => ({ start, end });
@@ -34,13 +37,13 @@ test("a miss is answered as soon as its bytes arrived, while the rest of the blo
   expect(backend.fetches.map((f) => [f.start, f.end])).toEqual([[0, 15]]);
   backend.fetches[0]!.send(content.subarray(0, 6));
   const answer = await read;
-  expect([...joinParts(answer.parts)]).toEqual([...content.subarray(2, 6)]);
+  expect(await bytes(answer.body)).toEqual([...content.subarray(2, 6)]);
   expect(answer.fetchedBlocks).toBe(1);
   expect(store.size).toBe(0);
   backend.fetches[0]!.send(content.subarray(6, 16));
   backend.fetches[0]!.finish();
   await Bun.sleep(1);
-  expect([...joinParts(blocks.readCached(object, range(0, 15))!)]).toEqual([...content.subarray(0, 16)]);
+  expect(await bytes(blocks.readCached(object, range(0, 15)))).toEqual([...content.subarray(0, 16)]);
 });
 
 test("readers of a block already being filled wait for that fill instead of fetching again", async () => {
@@ -55,12 +58,12 @@ test("readers of a block already being filled wait for that fill instead of fetc
     f.finish();
   }
   const [a, b, c] = await Promise.all(reads);
-  expect([...joinParts(a!.parts)]).toEqual([...content.subarray(0, 4)]);
-  expect([...joinParts(b!.parts)]).toEqual([...content.subarray(10, 21)]);
-  expect([...joinParts(c!.parts)]).toEqual([...content]);
+  expect(await bytes(a!.body)).toEqual([...content.subarray(0, 4)]);
+  expect(await bytes(b!.body)).toEqual([...content.subarray(10, 21)]);
+  expect(await bytes(c!.body)).toEqual([...content]);
 });
 
-test("a run that fails mid-way keeps the blocks that arrived whole, fails its readers and frees its reservation", async () => {
+test("a run that fails mid-way stores nothing, fails its readers and frees its reservation", async () => {
   const { store, blocks } = cache();
   const backend = controlledBackend();
   const read = blocks.read(object, range(0, 39), backend.fetchRange);
@@ -72,14 +75,14 @@ test("a run that fails mid-way keeps the blocks that arrived whole, fails its re
   fill.error(new Error("connection reset"));
   await expect(read).rejects.toThrow("connection reset");
   expect(store.bytesReserved).toBe(0);
-  expect(store.bytesHeld).toBe(16);
-  // The failed blocks are fetched again by the next reader; the stored one is not.
+  expect(store.bytesHeld).toBe(0);
+  // The next reader fetches the run again.
   const again = blocks.read(object, range(0, 39), backend.fetchRange);
   await Bun.sleep(1);
-  expect(backend.fetches.slice(1).map((f) => [f.start, f.end])).toEqual([[16, 39]]);
-  backend.fetches[1]!.send(content.subarray(16));
+  expect(backend.fetches.slice(1).map((f) => [f.start, f.end])).toEqual([[0, 39]]);
+  backend.fetches[1]!.send(content);
   backend.fetches[1]!.finish();
-  expect([...joinParts((await again).parts)]).toEqual([...content]);
+  expect(await bytes((await again).body)).toEqual([...content]);
 });
 
 test("a backend body of the wrong length is never stored or served", async () => {
@@ -94,16 +97,47 @@ test("a backend body of the wrong length is never stored or served", async () =>
   expect(store.bytesReserved).toBe(0);
 });
 
-test("a range over several cached blocks comes back as views of those blocks, trimmed at both ends", async () => {
-  const { blocks } = cache();
+test("a range within one cached run is a slice of one Blob; a range over two runs is joined", async () => {
+  const { blocks, store } = cache();
   const backend = controlledBackend();
-  const warm = blocks.read(object, range(0, 39), backend.fetchRange);
+  const warm = [blocks.read(object, range(0, 20), backend.fetchRange), blocks.read(object, range(32, 39), backend.fetchRange)];
   await Bun.sleep(1);
-  backend.fetches[0]!.send(content);
-  backend.fetches[0]!.finish();
-  await warm;
-  const parts = blocks.readCached(object, range(5, 35))!;
-  expect(parts.map((p) => p.byteLength)).toEqual([11, 16, 4]);
-  expect([...joinParts(parts)]).toEqual([...content.subarray(5, 36)]);
+  expect(backend.fetches.map((f) => [f.start, f.end])).toEqual([[0, 31], [32, 39]]);
+  for (const f of backend.fetches) {
+    f.send(content.subarray(f.start, f.end + 1));
+    f.finish();
+  }
+  await Promise.all(warm);
+  expect(store.size).toBe(2);
+  const within = blocks.readCached(object, range(5, 30))!;
+  expect(within).toBeInstanceOf(Blob);
+  expect(await bytes(within)).toEqual([...content.subarray(5, 31)]);
+  expect(await bytes(blocks.readCached(object, range(5, 35)))).toEqual([...content.subarray(5, 36)]);
+  const viaRead = await blocks.read(object, range(5, 35), backend.fetchRange);
+  expect(viaRead.cachedBlocks).toBe(3);
+  expect(await bytes(viaRead.body)).toEqual([...content.subarray(5, 36)]);
   expect(blocks.readCached({ ...object, etag: '"other"' }, range(5, 35))).toBeUndefined();
+});
+
+test("evicting a run forgets all of its blocks and nothing else", async () => {
+  const { blocks, store } = cache(40);
+  const backend = controlledBackend();
+  const other: ObjectVersion = { ...object, key: "k2" };
+  const first = blocks.read(object, range(0, 31), backend.fetchRange);
+  await Bun.sleep(1);
+  backend.fetches[0]!.send(content.subarray(0, 32));
+  backend.fetches[0]!.finish();
+  await first;
+  await Bun.sleep(1);
+  const second = blocks.read(other, range(0, 7), backend.fetchRange);
+  await Bun.sleep(1);
+  backend.fetches[1]!.send(content.subarray(0, 16));
+  backend.fetches[1]!.finish();
+  await second;
+  await Bun.sleep(1);
+  // 32 + 16 bytes exceed the limit of 40: the older run (both of its blocks) is evicted.
+  expect(store.bytesHeld).toBe(16);
+  expect(blocks.readCached(object, range(0, 3))).toBeUndefined();
+  expect(blocks.readCached(object, range(20, 23))).toBeUndefined();
+  expect(await bytes(blocks.readCached(other, range(0, 7)))).toEqual([...content.subarray(0, 8)]);
 });

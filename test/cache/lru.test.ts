@@ -61,3 +61,15 @@ test("held plus reserved bytes never exceed the limit under any sequence of oper
     }),
   );
 });
+
+test("every value leaving the store is reported once: evicted, replaced or deleted", () => {
+  const removed: string[] = [];
+  const lru = new LruStore(20, (key, value) => removed.push(`${key}:${value.byteLength}`));
+  lru.set("a", bytes(10));
+  lru.set("b", bytes(10));
+  lru.set("a", bytes(5));
+  lru.set("c", bytes(10));
+  lru.delete("c");
+  expect(removed).toEqual(["a:10", "b:10", "c:10"]);
+  expect(lru.bytesHeld).toBe(5);
+});
