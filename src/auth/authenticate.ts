@@ -74,7 +74,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
     checkScope(claim, opts.regions);
     const key = await opts.lookupKey!(claim.accessKeyId);
     if (!key) throw new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", { AWSAccessKeyId: claim.accessKeyId });
-    checkTime(claim, new Date(now()));
+    checkTime(claim, now());
     checkSignedAmzHeaders(claim, req.headers);
     const signingKey = signingKeys.get(key.secretAccessKey, claim.date, claim.region, claim.service);
     verifySignature(inbound, claim, signingKey, opts.debug);

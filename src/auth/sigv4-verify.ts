@@ -28,6 +28,8 @@ export interface SigV4Claim {
   scope: string;
   /** `YYYYMMDDTHHMMSSZ`: X-Amz-Date (or Date) of the request. */
   amzDate: string;
+  /** amzDate in epoch milliseconds, parsed once while reading the claim. */
+  time: number;
   signedHeaders: string[];
   signature: string;
   /** The payload hash the signature covers (x-amz-content-sha256 or UNSIGNED-PAYLOAD). */
@@ -116,23 +118,26 @@ function readHeaderClaim(authorization: string, headers: Headers): SigV4Claim {
   if (!credential || !signedHeaders || !signature) throw malformedHeader("expected Credential, SignedHeaders and Signature.");
   if (!SIGNATURE.test(signature)) throw malformedHeader("the Signature must be 64 lower-case hex digits.");
   const scope = splitCredential(credential, malformedHeader);
-  const amzDate = headerDate(headers);
+  const { amzDate, time } = headerDate(headers);
   const payloadHash = headers.get("x-amz-content-sha256");
   if (payloadHash === null) throw new S3Error("InvalidRequest", "Missing required header for this request: x-amz-content-sha256");
-  return { presigned: false, ...scope, amzDate, signedHeaders: splitSignedHeaders(signedHeaders, malformedHeader), signature, payloadHash };
+  return { presigned: false, ...scope, amzDate, time, signedHeaders: splitSignedHeaders(signedHeaders, malformedHeader), signature, payloadHash };
 }
 
 /** X-Amz-Date, else the HTTP Date header converted to the SigV4 form. */
-function headerDate(headers: Headers): string {
+function headerDate(headers: Headers): { amzDate: string; time: number } {
   const amz = headers.get("x-amz-date");
   if (amz !== null) {
-    if (!parseAmzDate(amz)) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
-    return amz;
+    const parsed = parseAmzDate(amz);
+    if (!parsed) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
+    return { amzDate: amz, time: parsed.getTime() };
   }
   const http = headers.get("date");
   const parsed = http === null ? NaN : Date.parse(http);
   if (Number.isNaN(parsed)) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
-  return toAmzDate(new Date(parsed));
+  // Whole seconds, as the SigV4 form carries them, so time and amzDate agree.
+  const amzDate = toAmzDate(new Date(parsed));
+  return { amzDate, time: parseAmzDate(amzDate)!.getTime() };
 }
 
 function readPresignedClaim(req: InboundRequest): SigV4Claim {
@@ -144,7 +149,8 @@ function readPresignedClaim(req: InboundRequest): SigV4Claim {
   if (get("X-Amz-Algorithm") !== ALGORITHM) throw malformedQuery(`X-Amz-Algorithm only supports "${ALGORITHM}"`);
   const scope = splitCredential(get("X-Amz-Credential"), malformedQuery);
   const amzDate = get("X-Amz-Date");
-  if (!parseAmzDate(amzDate)) throw malformedQuery("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+  const parsed = parseAmzDate(amzDate);
+  if (!parsed) throw malformedQuery("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
   const expiresText = get("X-Amz-Expires");
   const expiresSeconds = Number(expiresText);
   if (!/^\d+$/.test(expiresText) || expiresSeconds < 1) throw malformedQuery("X-Amz-Expires should be a number of seconds");
@@ -154,7 +160,7 @@ function readPresignedClaim(req: InboundRequest): SigV4Claim {
   const signedHeaders = splitSignedHeaders(get("X-Amz-SignedHeaders"), malformedQuery);
   // A presigned URL covers no body unless the signer chose to sign a payload hash header.
   const payloadHash = signedHeaders.includes("x-amz-content-sha256") ? (req.headers.get("x-amz-content-sha256") ?? UNSIGNED_PAYLOAD) : UNSIGNED_PAYLOAD;
-  return { presigned: true, ...scope, amzDate, signedHeaders, signature, payloadHash, expiresSeconds };
+  return { presigned: true, ...scope, amzDate, time: parsed.getTime(), signedHeaders, signature, payloadHash, expiresSeconds };
 }
 
 /** The scope must name a region this proxy answers for, service s3, and the request's own date. */
@@ -169,20 +175,21 @@ export function checkScope(claim: SigV4Claim, regions: readonly string[]): void 
 }
 
 /** Header auth: within 15 minutes of now. Presigned: not from the future, not expired. */
-export function checkTime(claim: SigV4Claim, now: Date): void {
-  const t = parseAmzDate(claim.amzDate)!.getTime();
-  const serverTime = toAmzDate(now);
+export function checkTime(claim: SigV4Claim, now: number): void {
+  const t = claim.time;
+  // The server time is only named in errors; formatting it costs more than the check.
+  const serverTime = () => toAmzDate(new Date(now));
   if (claim.presigned) {
-    if (t - now.getTime() > MAX_SKEW_MS) throw new S3Error("AccessDenied", "Request is not valid yet", { "X-Amz-Date": claim.amzDate, ServerTime: serverTime });
-    if (now.getTime() > t + claim.expiresSeconds! * 1000) {
-      throw new S3Error("AccessDenied", "Request has expired", { "X-Amz-Expires": String(claim.expiresSeconds), Expires: toAmzDate(new Date(t + claim.expiresSeconds! * 1000)), ServerTime: serverTime });
+    if (t - now > MAX_SKEW_MS) throw new S3Error("AccessDenied", "Request is not valid yet", { "X-Amz-Date": claim.amzDate, ServerTime: serverTime() });
+    if (now > t + claim.expiresSeconds! * 1000) {
+      throw new S3Error("AccessDenied", "Request has expired", { "X-Amz-Expires": String(claim.expiresSeconds), Expires: toAmzDate(new Date(t + claim.expiresSeconds! * 1000)), ServerTime: serverTime() });
     }
     return;
   }
-  if (Math.abs(t - now.getTime()) > MAX_SKEW_MS) {
+  if (Math.abs(t - now) > MAX_SKEW_MS) {
     throw new S3Error("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.", {
       RequestTime: claim.amzDate,
-      ServerTime: serverTime,
+      ServerTime: serverTime(),
       MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
     });
   }
