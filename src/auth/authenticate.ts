@@ -18,6 +18,7 @@ import { chunkSignatureVerifier, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STR
 import { contentSha256Mismatch, verifyPayloadSha256 } from "./payload-sha256.ts";
 import { SigningKeyCache } from "./signing-key.ts";
 import { checkScope, checkSignedAmzHeaders, checkTime, readClaim, verifySignature, type InboundRequest, type SigV4Claim } from "./sigv4-verify.ts";
+import { VerifiedSignatureCache } from "./verified-signatures.ts";
 import type { WebIdentityExchanger } from "./web-identity.ts";
 
 export const AUTH_MODES = ["sigv4", "passthrough", "web-identity", "none"] as const;
@@ -59,15 +60,39 @@ export interface AuthenticatorOptions {
 
 const LITERAL_SHA256 = /^[0-9a-f]{64}$/;
 
+/** A request whose signature checked out, with the key it was signed with. */
+interface Verified {
+  key: KnownKey;
+  claim: SigV4Claim;
+  signingKey: Uint8Array;
+}
+
 function accessDenied(): S3Error {
   return new S3Error("AccessDenied", "Access Denied");
 }
 
 export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
   const signingKeys = new SigningKeyCache();
+  // op is parsed from req (the handler does so), so req's method, URL and headers, which
+  // the cache compares, determine everything verification reads.
+  const verified = new VerifiedSignatureCache();
   const now = opts.now ?? Date.now;
 
-  async function sigv4(op: S3Operation, req: Request): Promise<AuthResult> {
+  /**
+   * A repeat of a request verified before, while its key still has the secret it was
+   * verified with (a reload may have changed or removed it): only the checks that depend on
+   * inputs the signature does not cover run again; the time window is the cache's to check.
+   */
+  async function reverify(req: Request): Promise<Verified | undefined> {
+    const hit = verified.find(req, now());
+    if (hit === undefined) return undefined;
+    const key = await opts.lookupKey!(hit.claim.accessKeyId);
+    if (key === undefined || key.secretAccessKey !== hit.secret) return undefined;
+    checkSignedAmzHeaders(hit.claim, req.headers);
+    return { key, claim: hit.claim, signingKey: hit.signingKey };
+  }
+
+  async function verify(op: S3Operation, req: Request): Promise<Verified> {
     const inbound: InboundRequest = { method: req.method, rawPath: new URL(req.url).pathname, query: op.query, headers: req.headers };
     const claim = readClaim(inbound);
     if (!claim) throw accessDenied();
@@ -78,6 +103,12 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
     checkSignedAmzHeaders(claim, req.headers);
     const signingKey = signingKeys.get(key.secretAccessKey, claim.date, claim.region, claim.service);
     verifySignature(inbound, claim, signingKey, opts.debug);
+    verified.remember(req, { claim, secret: key.secretAccessKey, signingKey });
+    return { key, claim, signingKey };
+  }
+
+  async function sigv4(op: S3Operation, req: Request): Promise<AuthResult> {
+    const { key, claim, signingKey } = (await reverify(req)) ?? (await verify(op, req));
     checkBuckets(op, key.buckets);
     return { identity: { mode: opts.mode, principal: claim.accessKeyId }, ...verifiedBody(req, claim, signingKey) };
   }

@@ -125,6 +125,57 @@ describe("header authentication", () => {
   });
 });
 
+describe("repeated requests (answered from verified signatures)", () => {
+  /** One authenticator for a sequence of requests, with keys and clock the test changes. */
+  function shared() {
+    const keys = new Map<string, KnownKey>([[KEY.accessKeyId, { secretAccessKey: KEY.secretAccessKey }]]);
+    const clock = { now: NOW.getTime() };
+    const auth = createAuthenticator({ mode: "sigv4", regions: ["us-east-1"], lookupKey: async (id) => keys.get(id), now: () => clock.now });
+    return { keys, clock, auth };
+  }
+
+  test("a repeat with a signed header changed is refused although the same signature was accepted", async () => {
+    const { auth } = shared();
+    const s = await get({ headers: { range: "bytes=0-9" } });
+    expect(await verdict(toRequest(s), auth)).toBe("ok");
+    expect(await verdict(toRequest(s), auth)).toBe("ok");
+    expect(await verdict(toRequest(s, { range: "bytes=0-99" }), auth)).toBe("SignatureDoesNotMatch");
+  });
+
+  test("a repeat after the key's secret changed is verified afresh and refused", async () => {
+    const { keys, auth } = shared();
+    const s = await get();
+    expect(await verdict(toRequest(s), auth)).toBe("ok");
+    keys.set(KEY.accessKeyId, { secretAccessKey: "rotated" });
+    expect(await verdict(toRequest(s), auth)).toBe("SignatureDoesNotMatch");
+  });
+
+  test("a repeat after the key was removed gets InvalidAccessKeyId", async () => {
+    const { keys, auth } = shared();
+    const s = await get();
+    expect(await verdict(toRequest(s), auth)).toBe("ok");
+    keys.delete(KEY.accessKeyId);
+    expect(await verdict(toRequest(s), auth)).toBe("InvalidAccessKeyId");
+  });
+
+  test("a repeat more than 15 minutes after the request's date gets RequestTimeTooSkewed", async () => {
+    const { clock, auth } = shared();
+    const s = await get();
+    expect(await verdict(toRequest(s), auth)).toBe("ok");
+    clock.now += 14 * 60_000;
+    expect(await verdict(toRequest(s), auth)).toBe("ok");
+    clock.now += 2 * 60_000;
+    expect(await verdict(toRequest(s), auth)).toBe("RequestTimeTooSkewed");
+  });
+
+  test("a repeat carrying an unsigned x-amz-* header gets AccessDenied", async () => {
+    const { auth } = shared();
+    const s = await get();
+    expect(await verdict(toRequest(s), auth)).toBe("ok");
+    expect(await verdict(toRequest(s, { "x-amz-copy-source": "bucket/other" }), auth)).toBe("AccessDenied");
+  });
+});
+
 describe("presigned URLs", () => {
   test("a presigned URL is accepted within its lifetime", async () => {
     const s = await get({ presignSeconds: 3600, date: new Date(NOW.getTime() - 3000_000) });
