@@ -4,7 +4,8 @@
  * Used both for the wire and for signing, so what is signed is exactly what is sent.
  */
 
-const PLAIN_PATH = /^[A-Za-z0-9\-._~/]*$/;
+/** A path with nothing to encode or decode: unreserved characters and slashes only. */
+export const PLAIN_PATH = /^[A-Za-z0-9\-._~/]*$/;
 const PLAIN_COMPONENT = /^[A-Za-z0-9\-._~]*$/;
 
 /** encodeURIComponent leaves `!'()*` alone; S3 and SigV4 encode them. */

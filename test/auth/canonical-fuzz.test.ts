@@ -39,6 +39,18 @@ test("every client spelling of a key canonicalises to the same URI", () => {
   );
 });
 
+test("a plain path (unreserved characters and slashes) is its own canonical URI, as every escaped spelling of it agrees", () => {
+  const plain = fc.stringMatching(/^[A-Za-z0-9\-._~/]{1,24}$/);
+  fc.assert(
+    fc.property(plain, (k) => {
+      const path = `/bucket/${k}`;
+      expect(canonicalUri(path)).toBe(path);
+      expect(canonicalUri(`/bucket/${everyByte(k, true)}`)).toBe(path);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
 test("the canonical URI is already canonical, and only unreserved characters, slashes and upper-case escapes", () => {
   fc.assert(
     fc.property(key, (k) => {
