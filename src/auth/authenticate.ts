@@ -110,7 +110,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
   async function sigv4(op: S3Operation, req: Request): Promise<AuthResult> {
     const { key, claim, signingKey } = (await reverify(req)) ?? (await verify(op, req));
     checkBuckets(op, key.buckets);
-    return { identity: { mode: opts.mode, principal: claim.accessKeyId }, ...verifiedBody(req, claim, signingKey) };
+    return verifiedBody(req, claim, signingKey, { mode: opts.mode, principal: claim.accessKeyId });
   }
 
   async function webIdentity(op: S3Operation, req: Request): Promise<AuthResult> {
@@ -138,25 +138,30 @@ function bearerToken(headers: Headers): string | undefined {
   return m?.[1];
 }
 
-/** The body as it must be forwarded, verified against what the signature covers. */
-function verifiedBody(req: Request, claim: SigV4Claim, signingKey: Uint8Array): Omit<AuthResult, "identity"> {
+/**
+ * The body as it must be forwarded, verified against what the signature covers. Builds the
+ * whole result (identity included) because spreading a partial one into it showed in
+ * profiles of every request.
+ */
+function verifiedBody(req: Request, claim: SigV4Claim, signingKey: Uint8Array, identity: Identity): AuthResult {
   const hash = claim.payloadHash;
   if (LITERAL_SHA256.test(hash)) {
     const length = req.headers.get("content-length");
     // An empty body is never read on the way out, so check it here.
     if (req.body === null || length === "0") {
       if (hash !== EMPTY_SHA256) throw contentSha256Mismatch();
-      return { body: req.body };
+      return { identity, body: req.body };
     }
-    return { body: verifyPayloadSha256(req.body, hash) };
+    return { identity, body: verifyPayloadSha256(req.body, hash) };
   }
   switch (hash) {
     case UNSIGNED_PAYLOAD:
     case STREAMING_UNSIGNED_TRAILER:
-      return { body: req.body };
+      return { identity, body: req.body };
     case STREAMING_SIGNED:
     case STREAMING_SIGNED_TRAILER:
       return {
+        identity,
         body: req.body,
         observeChunks: chunkSignatureVerifier({ signingKey, amzDate: claim.amzDate, scope: claim.scope, seedSignature: claim.signature, signedTrailer: hash === STREAMING_SIGNED_TRAILER }),
       };
