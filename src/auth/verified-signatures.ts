@@ -7,7 +7,7 @@
  * headers the claim is read from. Raw inputs are compared, which is stricter than
  * comparing canonical forms: two requests that canonicalise alike but differ in bytes
  * simply miss. An entry answers only inside its request's time window (X-Amz-Date ±
- * 15 minutes, as verification enforces) and is dropped once outside it.
+ * 15 minutes, as verification enforces) and is dropped once found outside it.
  *
  * The cache is bounded and drops its oldest entries first. Its keys are Authorization
  * headers: no secret (a signature proves knowledge of one without revealing it); entries
@@ -46,7 +46,7 @@ export class VerifiedSignatureCache {
     if (authorization === null) return undefined;
     const entry = this.entries.get(authorization);
     if (entry === undefined) return undefined;
-    if (Math.abs(entry.claim.time - now) > MAX_SKEW_MS) {
+    if (!live(entry, now)) {
       this.entries.delete(authorization);
       return undefined;
     }
@@ -58,9 +58,10 @@ export class VerifiedSignatureCache {
   }
 
   /** Keep a header-signed request's verification. Presigned ones are not kept: their window is their own expiry, not the ±15 minutes `find` checks. */
-  remember(req: SignedRequest, verified: VerifiedSignature): void {
+  remember(req: SignedRequest, verified: VerifiedSignature, now: number): void {
     const authorization = req.headers.get("authorization");
     if (authorization === null || verified.claim.presigned) return;
+    this.dropExpired(now);
     const names = [...new Set([...verified.claim.signedHeaders, ...CLAIM_HEADERS])];
     const entry: Entry = { ...verified, method: req.method, url: req.url, names, values: names.map((n) => req.headers.get(n)) };
     if (!this.entries.has(authorization) && this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
@@ -70,4 +71,21 @@ export class VerifiedSignatureCache {
   get size(): number {
     return this.entries.size;
   }
+
+  /**
+   * Entries arrive in about the order of their dates, so the oldest are the first to expire:
+   * drop those that have, up to the first live one. One dated far ahead can hold expired ones
+   * behind it until they are looked up or pushed out, but never make them answer.
+   */
+  private dropExpired(now: number): void {
+    for (const [authorization, entry] of this.entries) {
+      if (live(entry, now)) return;
+      this.entries.delete(authorization);
+    }
+  }
+}
+
+/** Inside the request's window, X-Amz-Date ± 15 minutes, as checkTime enforces for header auth. */
+function live(entry: Entry, now: number): boolean {
+  return Math.abs(entry.claim.time - now) <= MAX_SKEW_MS;
 }

@@ -25,9 +25,9 @@ function request(overrides: { method?: string; url?: string; headers?: Record<st
   return { method: overrides.method ?? "GET", url: overrides.url ?? URL_, headers };
 }
 
-function remembered(req = request(), cache = new VerifiedSignatureCache()): VerifiedSignatureCache {
+function remembered(req = request(), cache = new VerifiedSignatureCache(), now = SIGNED_AT): VerifiedSignatureCache {
   const claim = readClaim({ method: req.method, rawPath: new URL(req.url).pathname, query: [], headers: req.headers })!;
-  cache.remember(req, { claim, secret: "secret", signingKey: new Uint8Array(32) });
+  cache.remember(req, { claim, secret: "secret", signingKey: new Uint8Array(32) }, now);
   return cache;
 }
 
@@ -77,11 +77,19 @@ describe("verified signatures", () => {
     expect(remembered().find(request(), SIGNED_AT - 15 * 60_000 - 1)).toBeUndefined();
   });
 
+  test("keeping a new entry drops the oldest ones whose window has passed", () => {
+    const cache = remembered();
+    const later = request({ headers: { "x-amz-date": "20261125T121600Z", authorization: AUTHORIZATION.replace(/Signature=.*/, `Signature=${"cd".repeat(32)}`) } });
+    remembered(later, cache, SIGNED_AT + 16 * 60_000);
+    expect(cache.size).toBe(1);
+    expect(cache.find(later, SIGNED_AT + 16 * 60_000)).toBeDefined();
+  });
+
   test("presigned verifications are not kept", () => {
     const cache = new VerifiedSignatureCache();
     const req = request();
     const claim = { ...readClaim({ method: "GET", rawPath: "/bucket/key.bin", query: [], headers: req.headers })!, presigned: true };
-    cache.remember(req, { claim, secret: "secret", signingKey: new Uint8Array(32) });
+    cache.remember(req, { claim, secret: "secret", signingKey: new Uint8Array(32) }, SIGNED_AT);
     expect(cache.size).toBe(0);
   });
 
