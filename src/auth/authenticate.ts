@@ -103,7 +103,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
     checkSignedAmzHeaders(claim, req.headers);
     const signingKey = signingKeys.get(key.secretAccessKey, claim.date, claim.region, claim.service);
     verifySignature(inbound, claim, signingKey, opts.debug);
-    verified.remember(req, { claim, secret: key.secretAccessKey, signingKey }, now());
+    verified.remember(req, { claim, secret: key.secretAccessKey, signingKey });
     return { key, claim, signingKey };
   }
 
