@@ -149,7 +149,16 @@ export class BlockCache {
     // Of the last block only the bytes up to the range's end are needed; of the others, all.
     const filled = await Promise.all(parts.map((p, n) => (p instanceof Extent ? undefined : p.reach(first + n === last ? range.end - last * this.blockSize + 1 : p.length))));
     cachedBlocks += fromTiers.blocks;
-    return { body: this.assemble(parts, filled, range, first), cachedBlocks, fetchedBlocks: parts.length - cachedBlocks };
+    const read = { cachedBlocks, fetchedBlocks: parts.length - cachedBlocks };
+    // When the fills this read waited for have all their bytes already, they are about to
+    // become extents: answering from those saves joining the range into a copy of its own.
+    const runs = new Set(parts.flatMap((p) => (p instanceof Extent ? [] : [p.run])));
+    if (runs.size > 0 && [...runs].every((r) => r.received)) {
+      await Promise.all([...runs].map((r) => r.settled));
+      const body = this.readCached(o, range);
+      if (body) return { body, ...read };
+    }
+    return { body: this.assemble(parts, filled, range, first), ...read };
   }
 
   /**

@@ -22,7 +22,11 @@ export class BlockFill {
   private failure?: { err: unknown };
   private waiters: Waiter[] = [];
 
-  constructor(readonly length: number) {}
+  constructor(
+    readonly length: number,
+    /** The fill this block arrives with. */
+    readonly run: RunFill,
+  ) {}
 
   get received(): number {
     return this.filled;
@@ -77,14 +81,23 @@ export interface RunEvents {
 /** A run of blocks filled from one body, in order. */
 export class RunFill {
   readonly blocks: BlockFill[];
+  /** Resolves once the run completed (its blocks were handed over) or failed; never rejects. */
+  readonly settled: Promise<void>;
   private current = 0;
-  private settled = false;
+  private done = false;
+  private settle!: () => void;
 
   constructor(
     lengths: readonly number[],
     private readonly events: RunEvents,
   ) {
-    this.blocks = lengths.map((n) => new BlockFill(n));
+    this.blocks = lengths.map((n) => new BlockFill(n, this));
+    this.settled = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** Every byte arrived; only the end of the body is still to come. */
+  get received(): boolean {
+    return this.current === this.blocks.length;
   }
 
   get expected(): number {
@@ -115,14 +128,16 @@ export class RunFill {
       this.fail(new S3Error("BadGateway", `The backend sent ${received} bytes for a ${this.expected}-byte cache fill`));
       return;
     }
-    this.settled = true;
+    this.done = true;
     this.events.complete(this.blocks.map((b) => b.bytes!));
+    this.settle();
   }
 
   fail(err: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
+    if (this.done) return;
+    this.done = true;
     for (const block of this.blocks) block.fail(err);
     this.events.failed();
+    this.settle();
   }
 }

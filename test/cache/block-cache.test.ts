@@ -141,3 +141,18 @@ test("evicting a run forgets all of its blocks and nothing else", async () => {
   expect(blocks.readCached(object, range(20, 23))).toBeUndefined();
   expect(await bytes(blocks.readCached(other, range(0, 7)))).toEqual([...content.subarray(0, 8)]);
 });
+
+test("a read that needs all of its fill is answered from the stored extent, not from a copy of its own", async () => {
+  const { blocks, store } = cache();
+  const backend = controlledBackend();
+  const read = blocks.read(object, range(2, 15), backend.fetchRange);
+  await Bun.sleep(1);
+  backend.fetches[0]!.send(content.subarray(0, 16));
+  await Bun.sleep(1);
+  backend.fetches[0]!.finish();
+  const answer = await read;
+  expect(store.size).toBe(1);
+  // A slice of the extent's Blob; an answer assembled from the fill's buffer would be its Uint8Array.
+  expect(answer.body).toBeInstanceOf(Blob);
+  expect(await bytes(answer.body)).toEqual([...content.subarray(2, 16)]);
+});
