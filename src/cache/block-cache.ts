@@ -147,7 +147,7 @@ export class BlockCache {
       }
     }
     // Of the last block only the bytes up to the range's end are needed; of the others, all.
-    const filled = await Promise.all(parts.map((p, n) => (p instanceof Extent ? undefined : p.reach(first + n === last ? range.end - last * this.blockSize + 1 : p.length))));
+    await Promise.all(parts.map((p, n) => (p instanceof Extent ? undefined : p.reach(first + n === last ? range.end - last * this.blockSize + 1 : p.length))));
     cachedBlocks += fromTiers.blocks;
     const read = { cachedBlocks, fetchedBlocks: parts.length - cachedBlocks };
     // When the fills this read waited for have all their bytes already, they are about to
@@ -158,7 +158,7 @@ export class BlockCache {
       const body = this.readCached(o, range);
       if (body) return { body, ...read };
     }
-    return { body: this.assemble(parts, filled, range, first), ...read };
+    return { body: this.assemble(parts, range, first), ...read };
   }
 
   /**
@@ -193,7 +193,11 @@ export class BlockCache {
 
   /** Hand a run fetched from the backend to the lower tiers, which store it in the background. */
   private writeBack(o: ObjectVersion, first: number, run: RunFill): void {
-    for (const tier of this.tiers) run.blocks.forEach((block, n) => tier.putBlock(blockKey(o, first + n), block.bytes!));
+    if (this.tiers.length === 0) return;
+    run.blocks.forEach((block, n) => {
+      const bytes = block.joined();
+      for (const tier of this.tiers) tier.putBlock(blockKey(o, first + n), bytes);
+    });
   }
 
   /** Feed a backend body into a run, counting its bytes; a body of the wrong length fails it. */
@@ -227,8 +231,8 @@ export class BlockCache {
     const total = lengths.reduce((a, b) => a + b, 0);
     const reserved = this.store.reserve(total) ? total : 0;
     const run = new RunFill(lengths, {
-      complete: (blocks) => {
-        const extent = new Extent(o, first, last + 1, first * this.blockSize, new Blob(blocks));
+      complete: (pieces) => {
+        const extent = new Extent(o, first, last + 1, first * this.blockSize, new Blob(pieces));
         this.store.set(keys[0]!, extent, reserved);
         if (this.store.has(keys[0]!)) for (const key of keys) this.extents.set(key, extent);
         for (const key of keys) this.inFlight.delete(key);
@@ -248,7 +252,7 @@ export class BlockCache {
    * The range from its blocks' sources: a slice of one extent as is, else the pieces joined
    * once (a fill still in flight is read from its buffer, up to the bytes that arrived).
    */
-  private assemble(parts: Array<Extent | BlockFill>, filled: Array<Uint8Array | undefined>, range: ByteRange, first: number): RangeBody {
+  private assemble(parts: Array<Extent | BlockFill>, range: ByteRange, first: number): RangeBody {
     const pieces: Array<Blob | Uint8Array> = [];
     for (let n = 0; n < parts.length; n++) {
       const part = parts[n]!;
@@ -261,7 +265,7 @@ export class BlockCache {
         while (parts[n + 1] === part) upTo = Math.min(range.end + 1, (first + ++n + 1) * this.blockSize);
         pieces.push(part.blob.slice(from - part.start, upTo - part.start));
       } else {
-        pieces.push(filled[n]!.subarray(from - blockStart, to - blockStart));
+        pieces.push(...part.slice(from - blockStart, to - blockStart));
       }
     }
     return pieces.length === 1 ? pieces[0]! : new Blob(pieces);

@@ -2,22 +2,22 @@
  * The bytes of one cache fill (a run of consecutive blocks) as they arrive from the backend.
  * Readers wait for the bytes they need, not for the whole run: a client asking for the first
  * 64 KiB of a 1 MiB block is answered as soon as those 64 KiB are in, while the rest of the
- * block keeps filling for the cache. Each block gets a buffer of its own exact length when
- * its first byte arrives (a chunk that is exactly one whole block is kept as is), so no
- * buffer larger than a block is allocated before the run is complete.
+ * block keeps filling for the cache. Arriving chunks are kept as they are, never copied
+ * here: the completed run is joined once, by whoever stores it. (Fresh memory is what
+ * copies cost most on the benchmark VM: page faults, not memcpy.)
  * Pure: the caller pushes chunks in and says when the body ended or failed.
  */
 import { S3Error } from "../s3/errors.ts";
 
 interface Waiter {
   upTo: number;
-  resolve: (bytes: Uint8Array) => void;
+  resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-/** One block of a run: its bytes so far, and promises for a prefix of them. */
+/** One block of a run: the pieces of it that arrived so far, and promises for a prefix of them. */
 export class BlockFill {
-  private buffer?: Uint8Array;
+  private readonly pieces: Uint8Array[] = [];
   private filled = 0;
   private failure?: { err: unknown };
   private waiters: Waiter[] = [];
@@ -32,34 +32,54 @@ export class BlockFill {
     return this.filled;
   }
 
-  /** All of the block's bytes, once they are in. */
-  get bytes(): Uint8Array | undefined {
-    return this.filled === this.length ? this.buffer : undefined;
-  }
-
-  /** The block's buffer once its first `upTo` bytes are in (the rest may still be arriving). */
-  reach(upTo: number): Promise<Uint8Array> {
+  /** Resolves once the block's first `upTo` bytes are in (the rest may still be arriving). */
+  reach(upTo: number): Promise<void> {
     const need = Math.min(upTo, this.length);
     if (this.failure) return Promise.reject(this.failure.err);
-    if (this.filled >= need && (this.buffer || need === 0)) return Promise.resolve(this.buffer ?? new Uint8Array(0));
+    if (this.filled >= need) return Promise.resolve();
     return new Promise((resolve, reject) => this.waiters.push({ upTo: need, resolve, reject }));
   }
 
-  /** Append bytes (never more than the block still lacks); returns the block's bytes once it is complete. */
-  write(chunk: Uint8Array): Uint8Array | undefined {
-    if (!this.buffer) {
-      // A chunk that is exactly this block and owns its whole buffer is kept without a copy.
-      const ownsBuffer = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
-      this.buffer = chunk.byteLength === this.length && ownsBuffer ? chunk : new Uint8Array(this.length);
+  /** Views of bytes `from` to `to` (exclusive) of the block, which must have arrived. */
+  slice(from: number, to: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let at = 0;
+    for (const piece of this.pieces) {
+      const end = at + piece.byteLength;
+      if (end > from && at < to) out.push(piece.subarray(Math.max(0, from - at), Math.min(piece.byteLength, to - at)));
+      at = end;
+      if (at >= to) break;
     }
-    if (this.buffer !== chunk) this.buffer.set(chunk, this.filled);
-    this.filled += chunk.byteLength;
+    return out;
+  }
+
+  /** The whole block as one buffer (a copy unless it arrived in one piece); once complete. */
+  joined(): Uint8Array {
+    if (this.pieces.length === 1) return this.pieces[0]!;
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const piece of this.pieces) {
+      out.set(piece, at);
+      at += piece.byteLength;
+    }
+    return out;
+  }
+
+  /** The pieces that make up the block, in order. */
+  get parts(): readonly Uint8Array[] {
+    return this.pieces;
+  }
+
+  /** Append bytes (never more than the block still lacks); returns true once the block is complete. */
+  write(piece: Uint8Array): boolean {
+    this.pieces.push(piece);
+    this.filled += piece.byteLength;
     if (this.waiters.length > 0) {
       const ready = this.waiters.filter((w) => w.upTo <= this.filled);
       this.waiters = this.waiters.filter((w) => w.upTo > this.filled);
-      for (const w of ready) w.resolve(this.buffer);
+      for (const w of ready) w.resolve();
     }
-    return this.filled === this.length ? this.buffer : undefined;
+    return this.filled === this.length;
   }
 
   /** The fill failed before this block was complete: everyone still waiting gets the error. */
@@ -72,8 +92,8 @@ export class BlockFill {
 }
 
 export interface RunEvents {
-  /** The body ended with exactly the run's bytes: every block, in order. */
-  complete(blocks: Uint8Array[]): void;
+  /** The body ended with exactly the run's bytes: every piece, in order. */
+  complete(pieces: Uint8Array[]): void;
   /** The run failed; blocks not yet complete never will be. */
   failed(): void;
 }
@@ -129,7 +149,7 @@ export class RunFill {
       return;
     }
     this.done = true;
-    this.events.complete(this.blocks.map((b) => b.bytes!));
+    this.events.complete(this.blocks.flatMap((b) => b.parts));
     this.settle();
   }
 
