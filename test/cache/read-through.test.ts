@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { randomBytes } from "../support/clients.ts";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.ts";
+import { fillsSettled } from "../support/prometheus.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
 
 const BLOCK = 64 * 1024;
@@ -100,6 +101,7 @@ describe("byte-exactness", () => {
     const direct = await fetch(`${backend.endpoint}/${backend.bucket}/${key}`, { headers: { range: "bytes=10-99" } });
     await direct.arrayBuffer();
     await (await get(key, { range: "bytes=10-99" })).arrayBuffer();
+    await fillsSettled(proxy.endpoint);
     const cached = await get(key, { range: "bytes=10-99" });
     await cached.arrayBuffer();
     expect(cached.headers.get("x-cache")).toBe("HIT");
@@ -116,6 +118,7 @@ describe("upstream requests saved", () => {
     const head1 = await get(key, {}, "HEAD");
     expect(head1.headers.get("content-length")).toBe(String(4 * BLOCK));
     await (await get(key, { range: "bytes=100-70000" })).arrayBuffer();
+    await fillsSettled(proxy.endpoint);
     const before = relay.count(forKey(key));
     for (let i = 0; i < 5; i++) {
       const h = await get(key, {}, "HEAD");
@@ -253,6 +256,7 @@ describe("conditionals and bypass", () => {
     await putDirect(key, randomBytes(1000, 8));
     const mode = { "x-amz-checksum-mode": "ENABLED" };
     await (await get(key, { ...mode, range: "bytes=0-9" })).arrayBuffer();
+    await fillsSettled(proxy.endpoint);
     const again = await get(key, { ...mode, range: "bytes=0-9" });
     expect(Buffer.compare(new Uint8Array(await again.arrayBuffer()), objects.get(key)!.subarray(0, 10))).toBe(0);
     expect(again.headers.get("x-cache")).toBe("HIT");
@@ -269,6 +273,7 @@ describe("conditionals and bypass", () => {
     const presign = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=A%2F20261125%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261125T152514Z&X-Amz-Expires=60&X-Amz-Signature=00&X-Amz-SignedHeaders=host&x-amz-checksum-mode=ENABLED&x-id=GetObject";
     const url = `${proxy.endpoint}/${backend.bucket}/${key}?${presign}`;
     await (await fetch(url, { headers: { range: "bytes=100-199" } })).arrayBuffer();
+    await fillsSettled(proxy.endpoint);
     const again = await fetch(url, { headers: { range: "bytes=100-199" } });
     expect(Buffer.compare(new Uint8Array(await again.arrayBuffer()), objects.get(key)!.subarray(100, 200))).toBe(0);
     expect(again.headers.get("x-cache")).toBe("HIT");

@@ -24,6 +24,7 @@ import { awsCli, boto3Roundtrip, curl, s3cmd, tempFile } from "../support/creden
 import { randomBytes, sdkClient } from "../support/clients.ts";
 import { parquetBytes, polarsSumOfSquares } from "../support/polars.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
+import { fillsSettled } from "../support/prometheus.ts";
 import { sign } from "../support/sign.ts";
 
 const KEY = { accessKeyId: "AKIDPROXYUSER", secretAccessKey: "proxy/user+secret" };
@@ -215,6 +216,7 @@ describe("with the cache on, every request is verified, cache hits included", ()
       const res = await fetch(s.url, { headers: s.headers });
       expect([res.status, res.headers.get("x-cache")]).toEqual([206, expected]);
       await res.arrayBuffer();
+      await fillsSettled(cached.endpoint);
     }
     const wrong = await sign({ url, key: { ...KEY, secretAccessKey: "wrong" }, headers: { range: "bytes=0-999" } });
     expect(await errorCode(await fetch(wrong.url, { headers: wrong.headers }))).toEqual({ status: 403, code: "SignatureDoesNotMatch" });

@@ -15,6 +15,7 @@ import { awsCli, boto3Roundtrip, curl, s3cmd, tempFile } from "../support/creden
 import { randomBytes, sdkClient } from "../support/clients.ts";
 import { parquetBytes, polarsSumOfSquares } from "../support/polars.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
+import { fillsSettled } from "../support/prometheus.ts";
 import { startSts, type TestSts } from "../support/sts.ts";
 
 const ALICE = { accessKeyId: "ASIAALICE", secretAccessKey: "alice/sts+secret", sessionToken: "alice-session-token", subject: "alice" };
@@ -156,6 +157,7 @@ describe("the cache in web-identity mode is authorised per identity", () => {
     const first = await read("jwt-alice");
     expect([first.status, first.headers.get("x-cache")]).toEqual([206, "MISS"]);
     expect(sha256Hex(new Uint8Array(await first.arrayBuffer()))).toBe(sha256Hex(object.subarray(0, 100_000)));
+    await fillsSettled(cached.endpoint);
 
     const again = await read("jwt-alice");
     expect([again.status, again.headers.get("x-cache")]).toEqual([206, "HIT"]);

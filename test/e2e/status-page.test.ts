@@ -7,7 +7,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { randomBytes } from "../support/clients.ts";
-import { metricValue, scrape, type Sample } from "../support/prometheus.ts";
+import { fillsSettled, metricValue, scrape, type Sample } from "../support/prometheus.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
 
 /** The browser's document as used inside page.evaluate (the suite compiles without the DOM library). */
@@ -75,8 +75,10 @@ function expectMatches(page: Awaited<ReturnType<typeof shown>>, m: Sample[]) {
 describe("status page in headless Chromium", () => {
   test("shows the hit ratio, bytes saved, requests and top objects that /metrics reports, and refreshes itself", async () => {
     await read("sales/2026.parquet", "bytes=0-65535"); // miss
+    await fillsSettled(proxy.endpoint);
     for (let i = 0; i < 3; i++) await read("sales/2026.parquet", "bytes=0-65535"); // 3 hits
     await read("logs/app.log", "bytes=1000-1999"); // miss
+    await fillsSettled(proxy.endpoint);
     await read("logs/app.log", "bytes=1000-1999"); // hit
 
     const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });

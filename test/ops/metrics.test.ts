@@ -7,7 +7,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import type { StatusSnapshot } from "../../src/ops/metrics.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
-import { metricValue, scrape } from "../support/prometheus.ts";
+import { fillsSettled, metricValue, scrape } from "../support/prometheus.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
 
 const MiB = 1024 ** 2;
@@ -47,25 +47,16 @@ afterAll(async () => {
   await backend.stop();
 });
 
-/** Wait until no cache fill is still arriving (misses are answered before their blocks complete). */
-async function fillsSettled(): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (metricValue(await scrape(`${proxy.endpoint}/_s3proxy/metrics`), "s3proxy_cache_reserved_bytes") === 0) return;
-    await Bun.sleep(10);
-  }
-  throw new Error("cache fills still in flight after 2 s");
-}
-
 describe("metrics after known requests", () => {
   test("requests, cache results, bytes, evictions, durations and top objects move as the requests dictate", async () => {
     expect(await getRange("bytes=0-1023")).toEqual(body.subarray(0, 1024)); // miss: block 0 fetched
-    await fillsSettled(); // The miss was answered with its first KiB; the rest of the block may still be arriving.
+    await fillsSettled(proxy.endpoint); // The miss was answered with its first KiB; the rest of the block may still be arriving.
     expect(await getRange("bytes=0-1023")).toEqual(body.subarray(0, 1024)); // hit
     expect(await getRange(`bytes=${MiB / 2}-${MiB + MiB / 2 - 1}`)).toEqual(body.subarray(MiB / 2, MiB + MiB / 2)); // partial: block 0 cached, block 1 fetched
     for (const block of [2, 3, 4]) await getRange(`bytes=${block * MiB}-${block * MiB + 9}`); // three misses; the fifth block evicts the oldest
     const missing = await s3.send(new GetObjectCommand({ Bucket: backend.bucket, Key: "no/such/key" })).catch((e) => e);
     expect(missing.name).toBe("NoSuchKey");
-    await fillsSettled();
+    await fillsSettled(proxy.endpoint);
 
     const m = await scrape(`${proxy.endpoint}/_s3proxy/metrics`);
     expect(metricValue(m, "s3proxy_requests_total", { operation: "PutObject", status: "200" })).toBe(1);

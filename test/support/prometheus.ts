@@ -32,3 +32,15 @@ export async function scrape(url: string): Promise<Sample[]> {
   if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
   return parseMetrics(await res.text());
 }
+
+/**
+ * Wait until no cache fill is still arriving: a miss is answered as soon as its own bytes
+ * are in, so the rest of its block may still be on its way when the client has its answer.
+ */
+export async function fillsSettled(endpoint: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (metricValue(await scrape(`${endpoint}/_s3proxy/metrics`), "s3proxy_cache_reserved_bytes") === 0) return;
+    await Bun.sleep(10);
+  }
+  throw new Error("cache fills still in flight after 2 s");
+}
