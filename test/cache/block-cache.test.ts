@@ -15,7 +15,14 @@ function controlledBackend() {
     fetches.push({ ...range, send: (b) => controller.enqueue(b), finish: () => controller.close(), error: (e) => controller.error(e) });
     return body;
   };
-  return { fetches, fetchRange };
+  /** Answer every fetch so far with the object's true bytes. */
+  const serveAll = () => {
+    for (const f of fetches) {
+      f.send(content.subarray(f.start, f.end + 1));
+      f.finish();
+    }
+  };
+  return { fetches, fetchRange, serveAll };
 }
 
 function cache(limit = 1024) {
@@ -53,10 +60,7 @@ test("readers of a block already being filled wait for that fill instead of fetc
   await Bun.sleep(1);
   // The first read fetched block 0; the second waits for it and fetches block 1; the third waits for both and fetches block 2.
   expect(backend.fetches.map((f) => [f.start, f.end])).toEqual([[0, 15], [16, 31], [32, 39]]);
-  for (const f of backend.fetches) {
-    f.send(content.subarray(f.start, f.end + 1));
-    f.finish();
-  }
+  backend.serveAll();
   const [a, b, c] = await Promise.all(reads);
   expect(await bytes(a!.body)).toEqual([...content.subarray(0, 4)]);
   expect(await bytes(b!.body)).toEqual([...content.subarray(10, 21)]);
@@ -103,10 +107,7 @@ test("a range within one cached run is a slice of one Blob; a range over two run
   const warm = [blocks.read(object, range(0, 20), backend.fetchRange), blocks.read(object, range(32, 39), backend.fetchRange)];
   await Bun.sleep(1);
   expect(backend.fetches.map((f) => [f.start, f.end])).toEqual([[0, 31], [32, 39]]);
-  for (const f of backend.fetches) {
-    f.send(content.subarray(f.start, f.end + 1));
-    f.finish();
-  }
+  backend.serveAll();
   await Promise.all(warm);
   expect(store.size).toBe(2);
   const within = blocks.readCached(object, range(5, 30))!;
