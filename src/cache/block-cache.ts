@@ -100,23 +100,40 @@ export class BlockCache {
     return Math.max(0, Math.ceil(o.size / this.blockSize) - 1);
   }
 
-  /** The range when every block it touches is in memory (the hit path: no promise; no copy within one extent). */
+  /**
+   * The range when every block it touches is in memory (the hit path: no promise; no copy
+   * within one extent). A range over several extents is answered by merging them into one,
+   * so the copy it costs is made once: the next read across them is a slice.
+   */
   readCached(o: ObjectVersion, range: ByteRange): RangeBody | undefined {
     const first = Math.floor(range.start / this.blockSize);
     const last = Math.floor(range.end / this.blockSize);
-    const extent = this.extents.get(blockKey(o, first));
+    let extent = this.extents.get(blockKey(o, first));
     if (!extent) return undefined;
     this.store.get(blockKey(o, extent.first));
-    if (last < extent.end) return extent.blob.slice(range.start - extent.start, range.end + 1 - extent.start);
-    const parts: Blob[] = [];
-    for (let at = extent; ; ) {
-      parts.push(at.blob.slice(Math.max(range.start, at.start) - at.start, Math.min(range.end + 1, at.start + at.blob.size) - at.start));
-      if (last < at.end) return new Blob(parts);
-      const next = this.extents.get(blockKey(o, at.end));
-      if (!next) return undefined;
-      this.store.get(blockKey(o, next.first));
-      at = next;
+    if (last >= extent.end) {
+      const chain = [extent];
+      for (let at = extent; last >= at.end; chain.push(at)) {
+        const next = this.extents.get(blockKey(o, at.end));
+        if (!next) return undefined;
+        at = next;
+      }
+      const merged = this.merge(o, chain);
+      if (!merged) return new Blob(chain.map((e) => e.blob.slice(Math.max(range.start, e.start) - e.start, Math.min(range.end + 1, e.start + e.blob.size) - e.start)));
+      extent = merged;
     }
+    return extent.blob.slice(range.start - extent.start, range.end + 1 - extent.start);
+  }
+
+  /** Adjacent extents joined into one that replaces them in the store; undefined when it would be too large to keep. */
+  private merge(o: ObjectVersion, chain: Extent[]): Extent | undefined {
+    const bytes = chain.reduce((n, e) => n + e.byteLength, 0);
+    if (bytes > this.store.limit / 4) return undefined;
+    const merged = new Extent(o, chain[0]!.first, chain.at(-1)!.end, chain[0]!.start, new Blob(chain.map((e) => e.blob)));
+    for (const e of chain) this.store.delete(blockKey(o, e.first));
+    this.store.set(blockKey(o, merged.first), merged);
+    if (this.store.has(blockKey(o, merged.first))) for (let i = merged.first; i < merged.end; i++) this.extents.set(blockKey(o, i), merged);
+    return merged;
   }
 
   /** Read a range, from memory where possible, as soon as its bytes are in. */

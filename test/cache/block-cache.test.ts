@@ -101,8 +101,9 @@ test("a backend body of the wrong length is never stored or served", async () =>
   expect(store.bytesReserved).toBe(0);
 });
 
-test("a range within one cached run is a slice of one Blob; a range over two runs is joined", async () => {
-  const { blocks, store } = cache();
+/** Two cached runs of `object`: blocks 0–1 and block 2. */
+async function twoRuns(limit?: number) {
+  const { blocks, store } = cache(limit);
   const backend = controlledBackend();
   const warm = [blocks.read(object, range(0, 20), backend.fetchRange), blocks.read(object, range(32, 39), backend.fetchRange)];
   await Bun.sleep(1);
@@ -110,14 +111,28 @@ test("a range within one cached run is a slice of one Blob; a range over two run
   backend.serveAll();
   await Promise.all(warm);
   expect(store.size).toBe(2);
+  return { blocks, store, backend };
+}
+
+test("a range within one cached run is a slice of one Blob; a range over two runs merges them into one", async () => {
+  const { blocks, store, backend } = await twoRuns();
   const within = blocks.readCached(object, range(5, 30))!;
   expect(within).toBeInstanceOf(Blob);
   expect(await bytes(within)).toEqual([...content.subarray(5, 31)]);
   expect(await bytes(blocks.readCached(object, range(5, 35)))).toEqual([...content.subarray(5, 36)]);
+  expect([store.size, store.bytesHeld]).toEqual([1, 40]);
+  expect(await bytes(blocks.readCached(object, range(33, 36)))).toEqual([...content.subarray(33, 37)]);
   const viaRead = await blocks.read(object, range(5, 35), backend.fetchRange);
   expect(viaRead.cachedBlocks).toBe(3);
   expect(await bytes(viaRead.body)).toEqual([...content.subarray(5, 36)]);
+  expect(backend.fetches).toHaveLength(2);
   expect(blocks.readCached({ ...object, etag: '"other"' }, range(5, 35))).toBeUndefined();
+});
+
+test("runs too large to keep merged (over a quarter of the cache) are joined for the answer only", async () => {
+  const { blocks, store } = await twoRuns(100);
+  expect(await bytes(blocks.readCached(object, range(5, 35)))).toEqual([...content.subarray(5, 36)]);
+  expect([store.size, store.bytesHeld]).toEqual([2, 40]);
 });
 
 test("evicting a run forgets all of its blocks and nothing else", async () => {
