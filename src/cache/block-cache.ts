@@ -66,6 +66,11 @@ export class Extent {
   get byteLength(): number {
     return this.blob.size;
   }
+
+  /** The part of `range` this extent holds, as a slice of its Blob (no copy). */
+  slice(range: ByteRange): Blob {
+    return this.blob.slice(Math.max(range.start, this.start) - this.start, Math.min(range.end + 1, this.start + this.blob.size) - this.start);
+  }
 }
 
 export class BlockCache {
@@ -116,13 +121,14 @@ export class BlockCache {
       for (let at = extent; last >= at.end; chain.push(at)) {
         const next = this.extents.get(blockKey(o, at.end));
         if (!next) return undefined;
+        this.store.get(blockKey(o, next.first));
         at = next;
       }
       const merged = this.merge(o, chain);
-      if (!merged) return new Blob(chain.map((e) => e.blob.slice(Math.max(range.start, e.start) - e.start, Math.min(range.end + 1, e.start + e.blob.size) - e.start)));
+      if (!merged) return new Blob(chain.map((e) => e.slice(range)));
       extent = merged;
     }
-    return extent.blob.slice(range.start - extent.start, range.end + 1 - extent.start);
+    return extent.slice(range);
   }
 
   /** Adjacent extents joined into one that replaces them in the store; undefined when it would be too large to keep. */
@@ -170,7 +176,7 @@ export class BlockCache {
     // When the fills this read waited for have all their bytes already, they are about to
     // become extents: answering from those saves joining the range into a copy of its own.
     const runs = new Set(parts.flatMap((p) => (p instanceof Extent ? [] : [p.run])));
-    if (runs.size > 0 && [...runs].every((r) => r.received)) {
+    if (runs.size > 0 && [...runs].every((r) => r.allArrived)) {
       await Promise.all([...runs].map((r) => r.settled));
       const body = this.readCached(o, range);
       if (body) return { body, ...read };
@@ -267,22 +273,18 @@ export class BlockCache {
 
   /**
    * The range from its blocks' sources: a slice of one extent as is, else the pieces joined
-   * once (a fill still in flight is read from its buffer, up to the bytes that arrived).
+   * once (a fill still in flight gives views of the chunks that arrived).
    */
   private assemble(parts: Array<Extent | BlockFill>, range: ByteRange, first: number): RangeBody {
     const pieces: Array<Blob | Uint8Array> = [];
     for (let n = 0; n < parts.length; n++) {
       const part = parts[n]!;
-      const blockStart = (first + n) * this.blockSize;
-      const from = Math.max(range.start, blockStart);
-      const to = Math.min(range.end + 1, blockStart + this.blockSize);
       if (part instanceof Extent) {
-        // Consecutive blocks of one extent become a single slice.
-        let upTo = to;
-        while (parts[n + 1] === part) upTo = Math.min(range.end + 1, (first + ++n + 1) * this.blockSize);
-        pieces.push(part.blob.slice(from - part.start, upTo - part.start));
+        pieces.push(part.slice(range));
+        while (parts[n + 1] === part) n++; // its other blocks are in that slice
       } else {
-        pieces.push(...part.slice(from - blockStart, to - blockStart));
+        const blockStart = (first + n) * this.blockSize;
+        pieces.push(...part.slice(Math.max(range.start, blockStart) - blockStart, Math.min(range.end + 1, blockStart + this.blockSize) - blockStart));
       }
     }
     return pieces.length === 1 ? pieces[0]! : new Blob(pieces);

@@ -116,7 +116,7 @@ export class RunFill {
   }
 
   /** Every byte arrived; only the end of the body is still to come. */
-  get received(): boolean {
+  get allArrived(): boolean {
     return this.current === this.blocks.length;
   }
 
