@@ -7,8 +7,8 @@
  * and the rest of the block fills behind it. A fill that fails fails every reader still
  * waiting and stores nothing. No I/O here: fetching is injected.
  *
- * A completed fill is kept as one Blob (an extent of consecutive blocks), and the LRU evicts
- * whole extents. Bun sends a slice of a Blob without copying it, where a Uint8Array body is
+ * A completed fill is kept as an extent of consecutive blocks, joined into one Blob when it
+ * is first read, and the LRU evicts whole extents. Bun sends a slice of a Blob without copying it, where a Uint8Array body is
  * copied into fresh memory for every response, and fresh memory is what large answers cost
  * most here (page faults); so a read within one extent, such as an engine reading the same
  * column chunk again, is answered without copying a byte.
@@ -52,24 +52,41 @@ export function blockKey(o: ObjectVersion, index: number): string {
   return `${o.bucket}\u0000${o.key}\u0000${o.versionId ?? ""}\u0000${o.etag}\u0000${index}`;
 }
 
-/** Blocks `first` to `end - 1` of one object version, cached together as one Blob. */
+/**
+ * Blocks `first` to `end - 1` of one object version, cached together. The pieces a fill
+ * arrived in are joined into one Blob on the extent's first read, not when it is stored:
+ * the join is a copy into fresh memory (page faults cost more than the bytes here), and a
+ * miss should not pay it, nor a block that is never read again.
+ */
 export class Extent {
+  private content: Blob | readonly Uint8Array[];
+
   constructor(
     readonly object: ObjectVersion,
     readonly first: number,
     readonly end: number,
     /** Byte offset of the extent's first block in the object. */
     readonly start: number,
-    readonly blob: Blob,
-  ) {}
-
-  get byteLength(): number {
-    return this.blob.size;
+    readonly byteLength: number,
+    content: Blob | readonly Uint8Array[],
+  ) {
+    this.content = content;
   }
 
-  /** The part of `range` this extent holds, as a slice of its Blob (no copy). */
+  /** The bytes as one Blob (joined on first use). */
+  get blob(): Blob {
+    if (!(this.content instanceof Blob)) this.content = new Blob(this.content as Uint8Array[]);
+    return this.content;
+  }
+
+  /** The bytes as they are held: one Blob, or the pieces not yet joined. */
+  get parts(): ReadonlyArray<Blob | Uint8Array> {
+    return this.content instanceof Blob ? [this.content] : this.content;
+  }
+
+  /** The part of `range` this extent holds, as a slice of its Blob (no copy once joined). */
   slice(range: ByteRange): Blob {
-    return this.blob.slice(Math.max(range.start, this.start) - this.start, Math.min(range.end + 1, this.start + this.blob.size) - this.start);
+    return this.blob.slice(Math.max(range.start, this.start) - this.start, Math.min(range.end + 1, this.start + this.byteLength) - this.start);
   }
 }
 
@@ -135,7 +152,7 @@ export class BlockCache {
   private merge(o: ObjectVersion, chain: Extent[]): Extent | undefined {
     const bytes = chain.reduce((n, e) => n + e.byteLength, 0);
     if (bytes > this.store.limit / 4) return undefined;
-    const merged = new Extent(o, chain[0]!.first, chain.at(-1)!.end, chain[0]!.start, new Blob(chain.map((e) => e.blob)));
+    const merged = new Extent(o, chain[0]!.first, chain.at(-1)!.end, chain[0]!.start, bytes, new Blob(chain.flatMap((e) => e.parts)));
     for (const e of chain) this.store.delete(blockKey(o, e.first));
     this.store.set(blockKey(o, merged.first), merged);
     if (this.store.has(blockKey(o, merged.first))) for (let i = merged.first; i < merged.end; i++) this.extents.set(blockKey(o, i), merged);
@@ -255,7 +272,7 @@ export class BlockCache {
     const reserved = this.store.reserve(total) ? total : 0;
     const run = new RunFill(lengths, {
       complete: (pieces) => {
-        const extent = new Extent(o, first, last + 1, first * this.blockSize, new Blob(pieces));
+        const extent = new Extent(o, first, last + 1, first * this.blockSize, total, pieces);
         this.store.set(keys[0]!, extent, reserved);
         if (this.store.has(keys[0]!)) for (const key of keys) this.extents.set(key, extent);
         for (const key of keys) this.inFlight.delete(key);

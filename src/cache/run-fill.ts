@@ -3,7 +3,7 @@
  * Readers wait for the bytes they need, not for the whole run: a client asking for the first
  * 64 KiB of a 1 MiB block is answered as soon as those 64 KiB are in, while the rest of the
  * block keeps filling for the cache. Arriving chunks are kept as they are, never copied
- * here: the completed run is joined once, by whoever stores it. (Fresh memory is what
+ * here: the completed run is joined once, when the cache first reads it. (Fresh memory is what
  * copies cost most on the benchmark VM: page faults, not memcpy.)
  * Pure: the caller pushes chunks in and says when the body ended or failed.
  */

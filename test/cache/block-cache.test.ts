@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { BlockCache, bytesOf, type FetchRange, type ObjectVersion, type RangeBody } from "../../src/cache/block-cache.ts";
+import { BlockCache, blockKey, bytesOf, type FetchRange, type ObjectVersion, type RangeBody } from "../../src/cache/block-cache.ts";
 import { CacheStats } from "../../src/cache/stats.ts";
 
 const BLOCK = 16;
@@ -171,4 +171,23 @@ test("a read that needs all of its fill is answered from the stored extent, not 
   // A slice of the extent's Blob; an answer assembled from the fill's buffer would be its Uint8Array.
   expect(answer.body).toBeInstanceOf(Blob);
   expect(await bytes(answer.body)).toEqual([...content.subarray(2, 16)]);
+});
+
+test("a stored fill keeps the pieces it arrived in until its first read joins them into one Blob", async () => {
+  const { blocks, store } = cache();
+  const backend = controlledBackend();
+  const read = blocks.read(object, range(0, 3), backend.fetchRange);
+  await Bun.sleep(1);
+  backend.fetches[0]!.send(content.subarray(0, 4));
+  await read;
+  backend.fetches[0]!.send(content.subarray(4, 9));
+  backend.fetches[0]!.send(content.subarray(9, 16));
+  backend.fetches[0]!.finish();
+  await Bun.sleep(1);
+  const extent = store.get(blockKey(object, 0))!;
+  // Stored without a copy: a miss does not pay for the join, nor a block never read again.
+  expect(extent.parts.map((p) => (p as Uint8Array).byteLength)).toEqual([4, 5, 7]);
+  expect(await bytes(blocks.readCached(object, range(3, 12)))).toEqual([...content.subarray(3, 13)]);
+  expect(extent.parts).toHaveLength(1);
+  expect(extent.parts[0]).toBeInstanceOf(Blob);
 });
