@@ -48,6 +48,9 @@ export interface BlockRead {
   fetchedBlocks: number;
 }
 
+/** The share of its fills' bytes a read must need to wait for all of them (see read). */
+const MOSTLY = 0.75;
+
 export function blockKey(o: ObjectVersion, index: number): string {
   return `${o.bucket}\u0000${o.key}\u0000${o.versionId ?? ""}\u0000${o.etag}\u0000${index}`;
 }
@@ -190,11 +193,13 @@ export class BlockCache {
     await Promise.all(parts.map((p, n) => (p instanceof Extent ? undefined : p.reach(first + n === last ? range.end - last * this.blockSize + 1 : p.length))));
     cachedBlocks += fromTiers.blocks;
     const read = { cachedBlocks, fetchedBlocks: parts.length - cachedBlocks };
-    // When the fills this read waited for have all their bytes already, they are about to
-    // become extents: answering from those saves joining the range into a copy of its own.
-    const runs = new Set(parts.flatMap((p) => (p instanceof Extent ? [] : [p.run])));
-    if (runs.size > 0 && [...runs].every((r) => r.allArrived)) {
-      await Promise.all([...runs].map((r) => r.settled));
+    // A read that needs most of the fills it waited for is answered from the extents they
+    // become (joined once, and reused by the next read), not from a copy of its own that the
+    // next read would have to make again; so it also waits for the few bytes it does not need.
+    const runs = [...new Set(parts.flatMap((p) => (p instanceof Extent ? [] : [p.run])))];
+    const runBytes = runs.reduce((n, r) => n + r.expected, 0);
+    if (runs.length > 0 && (runs.every((r) => r.allArrived) || range.end - range.start + 1 >= MOSTLY * runBytes)) {
+      await Promise.all(runs.map((r) => r.settled));
       const body = this.readCached(o, range);
       if (body) return { body, ...read };
     }

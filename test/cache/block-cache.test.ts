@@ -191,3 +191,22 @@ test("a stored fill keeps the pieces it arrived in until its first read joins th
   expect(extent.parts).toHaveLength(1);
   expect(extent.parts[0]).toBeInstanceOf(Blob);
 });
+
+test("a read that needs most of its fill waits for the rest of it and is answered from the stored extent", async () => {
+  const { blocks, store } = cache();
+  const backend = controlledBackend();
+  let answered = false;
+  const read = blocks.read(object, range(0, 12), backend.fetchRange).then((a) => ((answered = true), a));
+  await Bun.sleep(1);
+  backend.fetches[0]!.send(content.subarray(0, 14));
+  await Bun.sleep(1);
+  // 13 of the fill's 16 bytes are needed: the last 3 are worth waiting for, so the next read finds one joined extent.
+  expect(answered).toBe(false);
+  backend.fetches[0]!.send(content.subarray(14, 16));
+  backend.fetches[0]!.finish();
+  const answer = await read;
+  expect(store.size).toBe(1);
+  expect(answer.body).toBeInstanceOf(Blob);
+  expect(store.get(blockKey(object, 0))!.parts).toHaveLength(1);
+  expect(await bytes(answer.body)).toEqual([...content.subarray(0, 13)]);
+});
