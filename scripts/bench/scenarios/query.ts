@@ -73,7 +73,7 @@ export async function query(ctx: BenchContext): Promise<ScenarioResult> {
     if (results.has(tier)) result.notes.push(`${tier}: ${formatRatio(ratio(total(tier), total("local")))} of local files, ${formatRatio(ratio(total("direct"), total(tier)))} faster than direct (sum of the 3 queries; its backend requests are in the table above).`);
   }
   result.notes.push(`Speedup of ours warm over direct, sum of the 3 queries: ${formatRatio(ratio(total("direct"), total("ours warm")))}; nginx warm over direct: ${formatRatio(ratio(total("direct"), total("nginx warm")))}.`);
-  result.notes.push(`Ours warm again (the third run; the first repeat joined the pieces of the blocks it reused): ${formatRatio(ratio(total("ours warm again"), total("local")))} of local files, ${formatRatio(ratio(total("direct"), total("ours warm again")))} faster than direct, ${formatRatio(ratio(total("ours warm again"), total("nginx warm")))} of nginx warm (sums of the 3 queries). The targets above use the first repeat.`);
+  result.notes.push(`Ours warm again (each query a third time, same process): ${formatRatio(ratio(total("ours warm again"), total("local")))} of local files, ${formatRatio(ratio(total("direct"), total("ours warm again")))} faster than direct, ${formatRatio(ratio(total("ours warm again"), total("nginx warm")))} of nginx warm (sums of the 3 queries). The targets above use the first repeat.`);
   const wrong = wrongAnswers(results, "local");
   result.notes.push(wrong.length ? `**Answers differing from the local files**: ${wrong.join(", ")}.` : "Every path returned the same answer as the local files for every query.");
   result.charts.push({
