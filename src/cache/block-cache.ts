@@ -8,10 +8,11 @@
  * waiting and stores nothing. No I/O here: fetching is injected.
  *
  * A completed fill is kept as an extent of consecutive blocks, joined into one Blob when it
- * is first read, and the LRU evicts whole extents. Bun sends a slice of a Blob without copying it, where a Uint8Array body is
- * copied into fresh memory for every response, and fresh memory is what large answers cost
- * most here (page faults); so a read within one extent, such as an engine reading the same
- * column chunk again, is answered without copying a byte.
+ * is first read, and the LRU evicts whole extents. Bun sends a slice of a Blob without
+ * copying it, where a Uint8Array body is copied into fresh memory for every response, and
+ * fresh memory is what large answers cost most here (page faults); so a read within one
+ * extent, such as an engine reading the same column chunk again, is answered without
+ * copying a byte.
  */
 import type { ByteRange } from "../s3/range.ts";
 import { LruStore } from "./lru.ts";
@@ -62,8 +63,6 @@ export function blockKey(o: ObjectVersion, index: number): string {
  * miss should not pay it, nor a block that is never read again.
  */
 export class Extent {
-  private content: Blob | readonly Uint8Array[];
-
   constructor(
     readonly object: ObjectVersion,
     readonly first: number,
@@ -71,10 +70,8 @@ export class Extent {
     /** Byte offset of the extent's first block in the object. */
     readonly start: number,
     readonly byteLength: number,
-    content: Blob | readonly Uint8Array[],
-  ) {
-    this.content = content;
-  }
+    private content: Blob | readonly Uint8Array[],
+  ) {}
 
   /** The bytes as one Blob (joined on first use). */
   get blob(): Blob {
