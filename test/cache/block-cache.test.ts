@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { BlockCache, blockKey, bytesOf, type FetchRange, type ObjectVersion, type RangeBody } from "../../src/cache/block-cache.ts";
+import type { ByteRange } from "../../src/s3/range.ts";
 import { CacheStats } from "../../src/cache/stats.ts";
 
 const BLOCK = 16;
@@ -36,19 +37,25 @@ async function bytes(body: RangeBody | undefined): Promise<number[]> {
 
 const range = (start: number, end: number) => ({ start, end });
 
-test("a miss is answered as soon as its bytes arrived, while the rest of the block still fills", async () => {
-  const { store, blocks } = cache();
+/** A cache with one read of `object` started, and the backend fetch that read is waiting on. */
+async function oneRead(r: ByteRange) {
+  const { blocks, store } = cache();
   const backend = controlledBackend();
-  const read = blocks.read(object, range(2, 5), backend.fetchRange);
+  const read = blocks.read(object, r, backend.fetchRange);
   await Bun.sleep(1);
+  return { blocks, store, backend, read, fetch: backend.fetches[0]! };
+}
+
+test("a miss is answered as soon as its bytes arrived, while the rest of the block still fills", async () => {
+  const { store, blocks, backend, read, fetch } = await oneRead(range(2, 5));
   expect(backend.fetches.map((f) => [f.start, f.end])).toEqual([[0, 15]]);
-  backend.fetches[0]!.send(content.subarray(0, 6));
+  fetch.send(content.subarray(0, 6));
   const answer = await read;
   expect(await bytes(answer.body)).toEqual([...content.subarray(2, 6)]);
   expect(answer.fetchedBlocks).toBe(1);
   expect(store.size).toBe(0);
-  backend.fetches[0]!.send(content.subarray(6, 16));
-  backend.fetches[0]!.finish();
+  fetch.send(content.subarray(6, 16));
+  fetch.finish();
   await Bun.sleep(1);
   expect(await bytes(blocks.readCached(object, range(0, 15)))).toEqual([...content.subarray(0, 16)]);
 });
@@ -68,15 +75,11 @@ test("readers of a block already being filled wait for that fill instead of fetc
 });
 
 test("a run that fails mid-way stores nothing, fails its readers and frees its reservation", async () => {
-  const { store, blocks } = cache();
-  const backend = controlledBackend();
-  const read = blocks.read(object, range(0, 39), backend.fetchRange);
-  await Bun.sleep(1);
-  const fill = backend.fetches[0]!;
-  expect([fill.start, fill.end]).toEqual([0, 39]);
+  const { store, blocks, backend, read, fetch } = await oneRead(range(0, 39));
+  expect([fetch.start, fetch.end]).toEqual([0, 39]);
   expect(store.bytesReserved).toBe(40);
-  fill.send(content.subarray(0, 20));
-  fill.error(new Error("connection reset"));
+  fetch.send(content.subarray(0, 20));
+  fetch.error(new Error("connection reset"));
   await expect(read).rejects.toThrow("connection reset");
   expect(store.bytesReserved).toBe(0);
   expect(store.bytesHeld).toBe(0);
@@ -90,12 +93,9 @@ test("a run that fails mid-way stores nothing, fails its readers and frees its r
 });
 
 test("a backend body of the wrong length is never stored or served", async () => {
-  const { store, blocks } = cache();
-  const backend = controlledBackend();
-  const read = blocks.read(object, range(32, 39), backend.fetchRange);
-  await Bun.sleep(1);
-  backend.fetches[0]!.send(content.subarray(32, 39));
-  backend.fetches[0]!.finish();
+  const { store, read, fetch } = await oneRead(range(32, 39));
+  fetch.send(content.subarray(32, 39));
+  fetch.finish();
   await expect(read).rejects.toThrow("7 bytes for a 8-byte cache fill");
   expect(store.size).toBe(0);
   expect(store.bytesReserved).toBe(0);
@@ -159,13 +159,10 @@ test("evicting a run forgets all of its blocks and nothing else", async () => {
 });
 
 test("a read that needs all of its fill is answered from the stored extent, not from a copy of its own", async () => {
-  const { blocks, store } = cache();
-  const backend = controlledBackend();
-  const read = blocks.read(object, range(2, 15), backend.fetchRange);
+  const { store, read, fetch } = await oneRead(range(2, 15));
+  fetch.send(content.subarray(0, 16));
   await Bun.sleep(1);
-  backend.fetches[0]!.send(content.subarray(0, 16));
-  await Bun.sleep(1);
-  backend.fetches[0]!.finish();
+  fetch.finish();
   const answer = await read;
   expect(store.size).toBe(1);
   // A slice of the extent's Blob; an answer assembled from the fill's buffer would be its Uint8Array.
@@ -174,15 +171,12 @@ test("a read that needs all of its fill is answered from the stored extent, not 
 });
 
 test("a stored fill keeps the pieces it arrived in until its first read joins them into one Blob", async () => {
-  const { blocks, store } = cache();
-  const backend = controlledBackend();
-  const read = blocks.read(object, range(0, 3), backend.fetchRange);
-  await Bun.sleep(1);
-  backend.fetches[0]!.send(content.subarray(0, 4));
+  const { store, blocks, read, fetch } = await oneRead(range(0, 3));
+  fetch.send(content.subarray(0, 4));
   await read;
-  backend.fetches[0]!.send(content.subarray(4, 9));
-  backend.fetches[0]!.send(content.subarray(9, 16));
-  backend.fetches[0]!.finish();
+  fetch.send(content.subarray(4, 9));
+  fetch.send(content.subarray(9, 16));
+  fetch.finish();
   await Bun.sleep(1);
   const extent = store.get(blockKey(object, 0))!;
   // Stored without a copy: a miss does not pay for the join, nor a block never read again.

@@ -125,7 +125,7 @@ export async function measureQueries(ctx: BenchContext, w: Workload, paths: Path
               // Let background work (footer prefetch) settle; record() drops what it cost.
               await Bun.sleep(200);
               await record(`${path.label} warm`, query, { kind: "s3", endpoint: ours.endpoint });
-              // The first repeat joins the pieces of every block it reuses (src/cache/block-cache.ts); from the second on, reads are slices.
+              // A third run: shows whether the first repeat still paid for joining blocks (src/cache/block-cache.ts).
               await record(`${path.label} warm again`, query, { kind: "s3", endpoint: ours.endpoint });
             } finally {
               await ours.stop();
