@@ -153,10 +153,26 @@ export class BlockCache {
     const bytes = chain.reduce((n, e) => n + e.byteLength, 0);
     if (bytes > this.store.limit / 4) return undefined;
     const merged = new Extent(o, chain[0]!.first, chain.at(-1)!.end, chain[0]!.start, bytes, new Blob(chain.flatMap((e) => e.parts)));
-    for (const e of chain) this.store.delete(blockKey(o, e.first));
-    this.store.set(blockKey(o, merged.first), merged);
-    if (this.store.has(blockKey(o, merged.first))) for (let i = merged.first; i < merged.end; i++) this.extents.set(blockKey(o, i), merged);
+    this.keep(merged);
     return merged;
+  }
+
+  /**
+   * Store an extent and index its blocks, displacing every extent it overlaps first. This
+   * keeps the index's invariants: no block belongs to two extents, and each indexed extent
+   * is stored under its first block's key; so the extents found walking a range abut, and
+   * joining them yields exactly the range's bytes. (A re-discovery, or a whole-object GET,
+   * delivers blocks that may be cached already.)
+   */
+  private keep(extent: Extent, reserved = 0): void {
+    const o = extent.object;
+    for (let i = extent.first; i < extent.end; i++) {
+      const old = this.extents.get(blockKey(o, i));
+      if (old) this.store.delete(blockKey(o, old.first));
+    }
+    const key = blockKey(o, extent.first);
+    this.store.set(key, extent, reserved);
+    if (this.store.has(key)) for (let i = extent.first; i < extent.end; i++) this.extents.set(blockKey(o, i), extent);
   }
 
   /** Read a range, from memory where possible, as soon as its bytes are in. */
@@ -274,18 +290,19 @@ export class BlockCache {
     const reserved = this.store.reserve(total) ? total : 0;
     const run = new RunFill(lengths, {
       complete: (pieces) => {
-        const extent = new Extent(o, first, last + 1, first * this.blockSize, total, pieces);
-        this.store.set(keys[0]!, extent, reserved);
-        if (this.store.has(keys[0]!)) for (const key of keys) this.extents.set(key, extent);
-        for (const key of keys) this.inFlight.delete(key);
+        this.keep(new Extent(o, first, last + 1, first * this.blockSize, total, pieces), reserved);
+        forget();
       },
       failed: () => {
         this.store.release(reserved);
-        keys.forEach((key, n) => {
-          if (this.inFlight.get(key) === run.blocks[n]) this.inFlight.delete(key);
-        });
+        forget();
       },
     });
+    // Only the run that registered a block unregisters it: a later run may have taken it over.
+    const forget = () =>
+      keys.forEach((key, n) => {
+        if (this.inFlight.get(key) === run.blocks[n]) this.inFlight.delete(key);
+      });
     keys.forEach((key, n) => this.inFlight.set(key, run.blocks[n]!));
     return run;
   }

@@ -204,3 +204,21 @@ test("a read that needs most of its fill waits for the rest of it and is answere
   expect(store.get(blockKey(object, 0))!.parts).toHaveLength(1);
   expect(await bytes(answer.body)).toEqual([...content.subarray(0, 13)]);
 });
+
+test("blocks adopted over cached extents displace the extents they overlap, so a read over them is never a mix", async () => {
+  const { blocks, store } = await twoRuns();
+  // A re-discovery delivers blocks 1–2 again while 0–1 and 2 are cached.
+  blocks.adopt(object, 1, 2, [content.subarray(16, 40)]);
+  await Bun.sleep(1);
+  expect(await bytes(blocks.readCached(object, range(16, 39)))).toEqual([...content.subarray(16, 40)]);
+  const over = blocks.readCached(object, range(0, 39));
+  if (over) expect(await bytes(over)).toEqual([...content]);
+  // Block 0 went with the extent it shared with block 1.
+  expect(over).toBeUndefined();
+  expect([store.size, store.bytesHeld]).toEqual([1, 24]);
+  // Block 0 again: it abuts the adopted extent, and the range over both is exactly the object.
+  const again = await blocks.read(object, range(0, 39), async (_o, r) => [content.subarray(r.start, r.end + 1)]);
+  expect(await bytes(again.body)).toEqual([...content]);
+  expect(await bytes(blocks.readCached(object, range(0, 39)))).toEqual([...content]);
+  expect(await bytes(blocks.readCached(object, range(35, 39)))).toEqual([...content.subarray(35, 40)]);
+});
