@@ -20,15 +20,7 @@ import type { FillBudget } from "./fill-budget.ts";
 import type { CacheStats } from "./stats.ts";
 import { RunFill, type BlockFill } from "./run-fill.ts";
 import { blockFromTiers, type CacheTier } from "./tier.ts";
-
-/** The object version a block belongs to. */
-export interface ObjectVersion {
-  bucket: string;
-  key: string;
-  versionId?: string;
-  etag: string;
-  size: number;
-}
+import { blockKey, type ObjectVersion } from "./keys.ts";
 
 /** A body arriving in pieces: a backend response's stream, or bytes already in hand. */
 export type Chunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -51,10 +43,6 @@ export interface BlockRead {
 
 /** The share of its fills' bytes a read must need to wait for all of them (see read). */
 const MOSTLY = 0.75;
-
-export function blockKey(o: ObjectVersion, index: number): string {
-  return `${o.bucket}\u0000${o.key}\u0000${o.versionId ?? ""}\u0000${o.etag}\u0000${index}`;
-}
 
 /**
  * Blocks `first` to `end - 1` of one object version, cached together. The pieces a fill

@@ -5,6 +5,7 @@
  * generation counter, for DeleteObjects, whose keys are in the request body). Pure: the clock
  * is injected.
  */
+import { metaKey } from "./keys.ts";
 
 /** What the cache knows about one object version, enough to answer HEAD and ranged GETs. */
 export interface ObjectMeta {
@@ -18,15 +19,15 @@ export interface ObjectMeta {
   cacheable: boolean;
 }
 
-/** A remembered 404, replayed as the backend sent it. */
-export interface NotFound {
+/** A backend answer kept as data, to be replayed as the backend sent it (a remembered 404, say). */
+export interface RecordedAnswer {
   status: number;
   headers: ReadonlyArray<readonly [string, string]>;
   /** The backend's error body; empty when learned from a HEAD. */
   body: Uint8Array;
 }
 
-type Entry = { kind: "found"; meta: ObjectMeta } | { kind: "missing"; notFound: NotFound };
+type Entry = { kind: "found"; meta: ObjectMeta } | { kind: "missing"; notFound: RecordedAnswer };
 
 interface Stored {
   entry: Entry;
@@ -41,10 +42,6 @@ export interface MetaCacheOptions {
   negativeTtlMs: number;
   maxEntries: number;
   now?: () => number;
-}
-
-export function metaKey(bucket: string, key: string, versionId?: string): string {
-  return `${bucket}\u0000${key}\u0000${versionId ?? ""}`;
 }
 
 export class MetaCache {
@@ -88,7 +85,7 @@ export class MetaCache {
     if (this.opts.ttlMs > 0) this.store(bucket, metaKey(bucket, key, versionId), { kind: "found", meta }, this.opts.ttlMs);
   }
 
-  setMissing(bucket: string, key: string, versionId: string | undefined, notFound: NotFound): void {
+  setMissing(bucket: string, key: string, versionId: string | undefined, notFound: RecordedAnswer): void {
     if (this.opts.negativeTtlMs > 0) this.store(bucket, metaKey(bucket, key, versionId), { kind: "missing", notFound }, this.opts.negativeTtlMs);
   }
 

@@ -1,45 +1,46 @@
 /**
- * GET and HEAD answered through the cache: metadata from the meta cache (or learned from
- * the backend), bytes from the block cache, conditionals evaluated locally, the exact
- * range sliced out. Cold objects are discovered with the client's own read (an aligned
- * ranged GET) rather than an extra HEAD, so a first read costs one backend round trip like
- * going direct. Upstream I/O is injected; Bun.serve is never touched here.
+ * GET and HEAD answered through the cache: metadata from the meta cache (or a lower tier, or
+ * discovered from the backend), a decision made on it (src/cache/decide.ts), and the bytes
+ * from the block cache. Returns data and decisions, never a Response: src/proxy/ builds the
+ * answer. Upstream I/O is injected; Bun.serve is never touched here.
+ *
+ * Invariants kept here:
+ *  - bytes are only ever read for the version the metadata in hand names (ETag and size),
+ *    and every fill is pinned to that ETag with If-Match; a fill that finds the object
+ *    changed (412, or another ETag) drops the metadata and the request starts over, once;
+ *  - metadata is trusted for at most the meta TTL since the backend last confirmed it,
+ *    wherever it is kept (memory or a tier), and never past a write through this proxy or a
+ *    change heard from another one.
  */
 import { S3Error } from "../s3/errors.ts";
 import { queryValue, type S3Operation } from "../s3/operation.ts";
-import { contentRange, parseContentRange, parseRange, rangeLength, resolveRange, type ByteRange } from "../s3/range.ts";
-import type { UpstreamRequest } from "../upstream/client.ts";
-import { BlockCache, bytesOf, type Chunks, type ObjectVersion } from "./block-cache.ts";
-import { evaluateConditions } from "./conditionals.ts";
-import { MetaCache, metaKey, type NotFound, type ObjectMeta } from "./meta-cache.ts";
-import { backendAllowsCaching } from "./policy.ts";
+import { parseContentRange, parseRange, rangeLength, type ByteRange } from "../s3/range.ts";
+import { BlockCache, bytesOf, type Chunks, type RangeBody } from "./block-cache.ts";
+import { decide, discoveryPlan, type Limits, type ReadRequest } from "./decide.ts";
+import { Discoverer, metaFromResponse, objectHeaders, versionOf, type Upstream } from "./discovery.ts";
+import { metaKey, parseMetaKey, type ObjectName, type ObjectVersion } from "./keys.ts";
+import { MetaCache, type ObjectMeta, type RecordedAnswer } from "./meta-cache.ts";
 import { hedge, LatencyWindow, type HedgeDelay } from "./hedge.ts";
 import { footerRanges } from "./parquet-prefetch.ts";
 import type { CacheStats } from "./stats.ts";
 import type { CacheTier } from "./tier.ts";
 
+export type { Upstream };
+
 export type CacheResult = "HIT" | "MISS" | "PARTIAL" | "STALE";
 
-export interface CachedAnswer {
-  response: Response;
-  result: CacheResult;
-  /** The backend's own answer (an error the cache does not keep), to be relayed as is. */
-  fromBackend?: boolean;
-}
+/** What the cache answers with; src/proxy/cache-response.ts turns it into the client's response. */
+export type CacheAnswer =
+  /** The object from cached metadata and blocks: a HEAD (200), a 304, or bytes (200 whole, 206 a range). */
+  | { kind: "object"; status: 200 | 206 | 304; head: boolean; meta: ObjectMeta; result: CacheResult; range?: ByteRange; body?: RangeBody }
+  /** The backend's own answer, recorded (a 404 remembered, or a discovery's 403 or 503), replayed as is. */
+  | { kind: "recorded"; head: boolean; recorded: RecordedAnswer; result: CacheResult };
 
-export interface Upstream {
-  send(req: UpstreamRequest): Promise<Response>;
-}
-
-export interface ReadThroughOptions {
+export interface ReadThroughOptions extends Limits {
   /** Lower tiers that also keep metadata (disk, Redis); empty for memory only. */
   tiers?: readonly CacheTier[];
   metaTtlMs?: number;
   now?: () => number;
-  /** Largest object whose whole-object GET is cached. */
-  maxObjectSize: number;
-  /** Largest range answered through the blocks; longer ones are forwarded, so one read cannot flush the cache. */
-  maxRangeSize: number;
   prefetch: boolean;
   /** Send a second identical fill when the first is slower than this (ms) or than the recent p99 ("auto"). */
   hedgeAfter?: HedgeDelay;
@@ -47,14 +48,11 @@ export interface ReadThroughOptions {
   serveStaleOnError?: boolean;
 }
 
-/** Headers that describe one response, not the object: never stored in metadata. */
-const PER_RESPONSE = new Set(["content-length", "content-range", "date", "server", "connection", "keep-alive", "transfer-encoding", "x-amz-request-id", "x-amz-id-2", "x-cache", "x-amz-mp-parts-count"]);
-
 /** The backend changed the object under us (a pinned fill got 412, or the ETag moved). */
 class StaleObject extends Error {}
 
 export class ReadThroughCache {
-  private readonly discovering = new Map<string, Promise<ObjectMeta | undefined>>();
+  private readonly discover: Discoverer;
   /** When each bucket last had keys changed that we could not name (see forgetBucket). */
   private readonly bucketsChangedAt = new Map<string, number>();
   private readonly fillTimes = new LatencyWindow();
@@ -66,114 +64,91 @@ export class ReadThroughCache {
     private readonly stats: CacheStats,
     private readonly opts: ReadThroughOptions,
   ) {
+    this.discover = new Discoverer(upstream, blocks, {
+      found: (name, meta) => {
+        this.rememberMeta(name, meta);
+        this.maybePrefetch(versionOf(name, meta), meta);
+      },
+      missing: (name, recorded) => this.meta.setMissing(name.bucket, name.key, name.versionId, recorded),
+    }, stats);
     for (const tier of opts.tiers ?? []) tier.onInvalidate?.((change) => ("id" in change ? this.forgetId(change.id) : this.forgetBucket(change.bucket)));
   }
 
   /** Answer a GetObject or HeadObject the cache policy allowed; undefined means "forward it". */
-  async serve(op: S3Operation): Promise<CachedAnswer | undefined> {
+  async serve(op: S3Operation): Promise<CacheAnswer | undefined> {
+    const name: ObjectName = { bucket: op.bucket!, key: op.key!, versionId: queryValue(op, "versionId") };
+    const req: ReadRequest = { head: op.method === "HEAD", range: op.method === "HEAD" ? undefined : parseRange(op.headers.get("range")), headers: op.headers };
     try {
-      return await this.answer(op);
+      return await this.answer(name, req);
     } catch (err) {
       if (err instanceof StaleObject) {
-        this.meta.invalidate(op.bucket!, op.key!, queryValue(op, "versionId"));
-        return this.answer(op);
+        this.meta.invalidate(name.bucket, name.key, name.versionId);
+        return this.answer(name, req);
       }
-      const stale = this.opts.serveStaleOnError && backendUnreachable(err) ? this.meta.getStale(op.bucket!, op.key!, queryValue(op, "versionId")) : undefined;
+      const stale = this.opts.serveStaleOnError && backendUnreachable(err) ? this.meta.getStale(name.bucket, name.key, name.versionId) : undefined;
       if (!stale) throw err;
-      return this.answer(op, stale);
+      return this.answer(name, req, stale);
     }
   }
 
-  private async answer(op: S3Operation, stale?: ObjectMeta): Promise<CachedAnswer | undefined> {
-    const bucket = op.bucket!;
-    const key = op.key!;
-    const versionId = queryValue(op, "versionId");
-    const isHead = op.method === "HEAD";
-    const inMemory = this.meta.get(bucket, key, versionId);
-    const inTiers = inMemory ? undefined : await this.metaFromTiers(bucket, key, versionId);
+  private async answer(name: ObjectName, req: ReadRequest, stale?: ObjectMeta): Promise<CacheAnswer | undefined> {
+    const inMemory = this.meta.get(name.bucket, name.key, name.versionId);
+    const inTiers = inMemory ? undefined : await this.metaFromTiers(name);
     const known = inMemory ?? (inTiers === "expired" ? undefined : inTiers);
-    // Expired metadata in a tier means its blocks are likely there too: revalidate with a HEAD, not a ranged GET.
-    const revalidate = inTiers === "expired";
-
-    if (known?.kind === "missing") {
-      if (isHead || known.notFound.body.length > 0) return { response: replayNotFound(known.notFound, isHead), result: "HIT" };
-      return undefined;
-    }
+    if (known?.kind === "missing") return replay(req, known.notFound, "HIT");
     let meta = known?.meta ?? stale;
     let result: CacheResult = stale ? "STALE" : "HIT";
-    const range = isHead ? undefined : parseRange(op.headers.get("range"));
-
     if (!meta) {
       result = "MISS";
-      if (!isHead && !revalidate && range !== undefined && range !== "ignored" && range !== "multi" && range.kind === "bounded") {
-        const discovered = await this.discoverWithRange(bucket, key, versionId, range);
-        if (discovered === "past-end") {
-          const head = await this.discoverWithHead(bucket, key, versionId);
-          if (head instanceof Response) return undefined; // Not a 200: the client's own GET fetches the backend's answer.
-          meta = head;
-        } else if (discovered instanceof Response) return { response: discovered, result, fromBackend: true };
-        else meta = discovered;
-      } else if (!isHead && !revalidate && (range === undefined || range === "ignored")) {
-        return undefined; // A whole-object GET of an unknown object: forwarded, learned from its answer by the caller.
-      } else {
-        const head = await this.discoverWithHead(bucket, key, versionId);
-        if (head instanceof Response) return isHead ? { response: head, result } : undefined;
-        meta = head;
-      }
+      // Expired metadata in a tier means its blocks are likely there too: revalidate with a HEAD, not a ranged GET.
+      const plan = discoveryPlan(req, inTiers === "expired");
+      if (plan.how === "forward") return undefined;
+      let found = plan.how === "range" ? await this.discover.withRange(name, plan.range) : await this.discover.withHead(name);
+      if (found.kind === "past-end") found = await this.discover.withHead(name);
+      if (found.kind === "uncacheable") return undefined;
+      if (found.kind === "answer") return replay(req, found.recorded, result);
+      meta = found.meta;
     }
 
-    const condition = evaluateConditions(op.headers, meta);
-    if (condition === "precondition-failed") {
-      throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: op.headers.has("if-match") ? "If-Match" : "If-Unmodified-Since" });
+    const decision = decide(req, meta, this.opts);
+    switch (decision.kind) {
+      case "forward":
+        return undefined;
+      case "precondition-failed":
+        throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: decision.condition });
+      case "unsatisfiable":
+        throw new S3Error("InvalidRange", "The requested range is not satisfiable", { RangeRequested: req.headers.get("range")!, ActualObjectSize: String(meta.size) }, { "content-range": `bytes */${meta.size}` });
+      case "not-modified":
+        return { kind: "object", status: 304, head: req.head, meta, result };
+      case "head":
+        this.stats[result === "MISS" ? "misses" : "hits"]++;
+        return { kind: "object", status: 200, head: true, meta, result };
     }
-    if (condition === "not-modified") return { response: new Response(null, { status: 304, headers: responseHeaders(meta, result) }), result };
-    if (isHead) {
-      this.stats[result === "MISS" ? "misses" : "hits"]++;
-      return { response: new Response(null, { status: 200, headers: { ...responseHeaders(meta, result), "content-length": String(meta.size) } }), result };
-    }
-
-    let wanted: ByteRange;
-    let status = 206;
-    if (range === undefined || range === "ignored" || range === "multi") {
-      if (meta.size > this.opts.maxObjectSize || !meta.cacheable) return undefined;
-      if (meta.size === 0) return { response: new Response(new Uint8Array(0), { status: 200, headers: responseHeaders(meta, result) }), result };
-      wanted = { start: 0, end: meta.size - 1 };
-      status = 200;
-    } else {
-      const resolved = resolveRange(range, meta.size);
-      if (resolved === "unsatisfiable") {
-        throw new S3Error("InvalidRange", "The requested range is not satisfiable", { RangeRequested: op.headers.get("range")!, ActualObjectSize: String(meta.size) }, { "content-range": `bytes */${meta.size}` });
-      }
-      wanted = resolved;
-    }
-    if (!meta.cacheable || (status === 206 && rangeLength(wanted) > this.opts.maxRangeSize)) return undefined;
-
-    const version = versionOf(bucket, key, versionId, meta);
+    if (decision.range === undefined) return { kind: "object", status: 200, head: false, meta, result, body: new Uint8Array(0) };
+    const wanted = decision.range;
+    const version = versionOf(name, meta);
     const cached = this.blocks.readCached(version, wanted);
     const read = cached ? { body: cached, cachedBlocks: 1, fetchedBlocks: 0 } : await this.blocks.read(version, wanted, (o, r) => this.fetchRange(o, r));
     if (result === "HIT") result = read.fetchedBlocks === 0 ? "HIT" : read.cachedBlocks === 0 ? "MISS" : "PARTIAL";
     if (result === "STALE") this.stats.staleServed++;
-    const length = rangeLength(wanted);
-    this.count(result, length, read.cachedBlocks, read.fetchedBlocks);
-    // Content-Length is what Bun sends anyway; set here so the access log can read it.
-    const headers = { ...responseHeaders(meta, result), "content-length": String(length), ...(status === 206 ? { "content-range": contentRange(wanted, meta.size) } : {}) };
-    return { response: new Response(read.body, { status, headers }), result };
+    this.count(result, rangeLength(wanted), read.cachedBlocks, read.fetchedBlocks);
+    return { kind: "object", status: decision.status, head: false, meta, result, range: wanted, body: read.body };
   }
 
   /** Learn an object from a whole-object GET the caller forwarded (headers only; bytes when small). */
   learn(op: S3Operation, res: Response, body: Uint8Array | undefined): void {
     if (op.bucket === undefined || op.key === undefined) return;
-    const versionId = queryValue(op, "versionId");
+    const name: ObjectName = { bucket: op.bucket, key: op.key, versionId: queryValue(op, "versionId") };
     if (res.status === 404 && body) {
-      this.meta.setMissing(op.bucket, op.key, versionId, { status: 404, headers: [...copyHeaders(res.headers)], body });
+      this.meta.setMissing(name.bucket, name.key, name.versionId, { status: 404, headers: objectHeaders(res.headers), body });
       return;
     }
     if (res.status !== 200) return;
     const meta = metaFromResponse(res.headers, Number(res.headers.get("content-length") ?? body?.byteLength));
     if (!meta) return;
-    this.rememberMeta(op.bucket, op.key, versionId, meta);
-    if (body && meta.cacheable && meta.size > 0 && body.byteLength <= this.opts.maxObjectSize) {
-      const version = versionOf(op.bucket, op.key, versionId, meta);
+    this.rememberMeta(name, meta);
+    if (body && meta.cacheable && meta.size > 0 && body.byteLength === meta.size && body.byteLength <= this.opts.maxObjectSize) {
+      const version = versionOf(name, meta);
       this.blocks.adopt(version, 0, this.blocks.lastBlock(version), [body]);
     }
   }
@@ -183,8 +158,7 @@ export class ReadThroughCache {
     if (key === undefined) {
       this.forgetBucket(bucket);
       for (const tier of this.opts.tiers ?? []) tier.invalidateBucket?.(bucket);
-    }
-    else {
+    } else {
       this.meta.invalidate(bucket, key);
       for (const tier of this.opts.tiers ?? []) tier.deleteMeta(metaKey(bucket, key));
     }
@@ -194,17 +168,17 @@ export class ReadThroughCache {
    * Metadata a lower tier still holds within the meta TTL (after a restart, or from another
    * proxy); "expired" when a tier holds it from longer ago.
    */
-  private async metaFromTiers(bucket: string, key: string, versionId: string | undefined) {
+  private async metaFromTiers(name: ObjectName) {
     const tiers = this.opts.tiers ?? [];
     if (tiers.length === 0 || !this.meta.enabled) return undefined;
     const now = (this.opts.now ?? Date.now)();
-    const changedAt = this.bucketsChangedAt.get(bucket) ?? -Infinity;
+    const changedAt = this.bucketsChangedAt.get(name.bucket) ?? -Infinity;
     let expired = false;
-    const id = metaKey(bucket, key, versionId);
+    const id = metaKey(name.bucket, name.key, name.versionId);
     for (let i = 0; i < tiers.length; i++) {
       const stored = await tiers[i]!.getMeta(id);
       if (stored && stored.learnedAt + (this.opts.metaTtlMs ?? 0) > now && stored.learnedAt > changedAt) {
-        this.meta.setFound(bucket, key, versionId, stored.meta);
+        this.meta.setFound(name.bucket, name.key, name.versionId, stored.meta);
         for (let j = 0; j < i; j++) tiers[j]!.putMeta(id, stored);
         return { kind: "found" as const, meta: stored.meta };
       }
@@ -224,19 +198,16 @@ export class ReadThroughCache {
 
   /** Another proxy wrote this key (heard through a shared tier): drop it from memory. */
   private forgetId(id: string): void {
-    const first = id.indexOf("\u0000");
-    const last = id.lastIndexOf("\u0000");
-    if (first === -1 || last === first) return;
-    const versionId = id.slice(last + 1);
-    this.meta.invalidate(id.slice(0, first), id.slice(first + 1, last), versionId === "" ? undefined : versionId);
+    const name = parseMetaKey(id);
+    if (name) this.meta.invalidate(name.bucket, name.key, name.versionId);
   }
 
   /** Remember metadata in memory and hand it to the lower tiers. */
-  private rememberMeta(bucket: string, key: string, versionId: string | undefined, meta: ObjectMeta): void {
-    this.meta.setFound(bucket, key, versionId, meta);
+  private rememberMeta(name: ObjectName, meta: ObjectMeta): void {
+    this.meta.setFound(name.bucket, name.key, name.versionId, meta);
     if (!this.meta.enabled) return;
     const learnedAt = (this.opts.now ?? Date.now)();
-    for (const tier of this.opts.tiers ?? []) tier.putMeta(metaKey(bucket, key, versionId), { meta, learnedAt });
+    for (const tier of this.opts.tiers ?? []) tier.putMeta(metaKey(name.bucket, name.key, name.versionId), { meta, learnedAt });
   }
 
   private count(result: CacheResult, bytes: number, cachedBlocks: number, fetchedBlocks: number): void {
@@ -284,97 +255,6 @@ export class ReadThroughCache {
   }
 
   /**
-   * Discover an unknown object with the client's own read widened to whole blocks. Concurrent
-   * cold readers of the same object wait for this one answer's headers, then find its blocks
-   * in flight. Returns the backend's answer itself when it is not a cacheable 206/200, and
-   * "past-end" for a 416 (the size is then learned with a HEAD and the 416 built like S3's).
-   */
-  private async discoverWithRange(bucket: string, key: string, versionId: string | undefined, range: { start: number; end: number }): Promise<ObjectMeta | Response | "past-end"> {
-    const id = metaKey(bucket, key, versionId);
-    const pending = this.discovering.get(id);
-    if (pending) {
-      this.stats.coalescedWaits++;
-      const meta = await pending;
-      if (meta) return meta;
-    }
-    const bs = this.blocks.blockSize;
-    const aligned = { start: Math.floor(range.start / bs) * bs, end: (Math.floor(range.end / bs) + 1) * bs - 1 };
-    let settle!: (m: ObjectMeta | undefined) => void;
-    const discovery = new Promise<ObjectMeta | undefined>((r) => (settle = r));
-    this.discovering.set(id, discovery);
-    try {
-      this.stats.upstreamRequests++;
-      const res = await this.upstream.send({ method: "GET", bucket, key, query: versionId ? [["versionId", versionId]] : [], headers: new Headers({ range: `bytes=${aligned.start}-${aligned.end}` }) });
-      if (res.status === 404) {
-        const notFound = await rememberNotFound(res);
-        this.meta.setMissing(bucket, key, versionId, notFound);
-        return replayNotFound(notFound, false);
-      }
-      if (res.status === 416) {
-        await res.body?.cancel();
-        settle(undefined);
-        return "past-end";
-      }
-      const cr = parseContentRange(res.headers.get("content-range"));
-      const size = res.status === 206 ? cr?.size : res.status === 200 ? Number(res.headers.get("content-length")) : undefined;
-      const meta = size === undefined || Number.isNaN(size) ? undefined : metaFromResponse(res.headers, size);
-      if (!meta || (res.status === 206 && cr?.range?.start !== aligned.start)) {
-        settle(undefined);
-        return res;
-      }
-      this.rememberMeta(bucket, key, versionId, meta);
-      const version = versionOf(bucket, key, versionId, meta);
-      const first = res.status === 200 ? 0 : aligned.start / bs;
-      const last = res.status === 200 ? this.blocks.lastBlock(version) : Math.floor(cr!.range!.end / bs);
-      if (meta.cacheable && meta.size > 0) {
-        this.blocks.adopt(version, first, last, res.body ?? []);
-      } else {
-        await res.body?.cancel();
-      }
-      settle(meta);
-      this.maybePrefetch(version, meta);
-      return meta;
-    } catch (err) {
-      settle(undefined);
-      throw err;
-    } finally {
-      this.discovering.delete(id);
-    }
-  }
-
-  /** Discover an object's metadata with one (coalesced) HEAD. A non-200 answer comes back as is. */
-  private async discoverWithHead(bucket: string, key: string, versionId: string | undefined): Promise<ObjectMeta | Response> {
-    const id = metaKey(bucket, key, versionId) + "\u0000HEAD";
-    let pending = this.discovering.get(id);
-    let response: Response | undefined;
-    if (pending) {
-      this.stats.coalescedWaits++;
-    } else {
-      pending = (async () => {
-        this.stats.upstreamRequests++;
-        const res = await this.upstream.send({ method: "HEAD", bucket, key, query: versionId ? [["versionId", versionId]] : [], headers: new Headers() });
-        await res.body?.cancel();
-        if (res.status === 404) this.meta.setMissing(bucket, key, versionId, { status: 404, headers: [...copyHeaders(res.headers)], body: new Uint8Array(0) });
-        const meta = res.status === 200 ? metaFromResponse(res.headers, Number(res.headers.get("content-length"))) : undefined;
-        if (meta) {
-          this.rememberMeta(bucket, key, versionId, meta);
-          this.maybePrefetch(versionOf(bucket, key, versionId, meta), meta);
-        } else {
-          response = new Response(null, { status: res.status, headers: copyHeaders(res.headers) });
-        }
-        return meta;
-      })();
-      this.discovering.set(id, pending);
-      pending.finally(() => this.discovering.delete(id)).catch(() => {});
-    }
-    const meta = await pending;
-    if (meta) return meta;
-    const known = this.meta.get(bucket, key, versionId);
-    if (known?.kind === "missing") return replayNotFound(known.notFound, true);
-    return response ?? new Response(null, { status: 503 });
-  }
-
-  /**
    * Parquet readers ask for the footer next: fetch the last 64 KiB, then the whole footer
    * once its length is known, in the background. Never delays the client's request.
    */
@@ -390,51 +270,15 @@ export class ReadThroughCache {
   }
 }
 
+/**
+ * A recorded answer replayed to this request; undefined (forward) for a GET when it came
+ * from a HEAD, which has no body to give: the client's own GET fetches the backend's.
+ */
+function replay(req: ReadRequest, recorded: RecordedAnswer, result: CacheResult): CacheAnswer | undefined {
+  return req.head || recorded.body.length > 0 ? { kind: "recorded", head: req.head, recorded, result } : undefined;
+}
+
 /** Errors that mean the backend could not be asked at all (not an answer from it). */
 function backendUnreachable(err: unknown): boolean {
   return err instanceof S3Error && (err.code === "BadGateway" || err.code === "GatewayTimeout" || err.code === "ServiceUnavailable");
-}
-
-function versionOf(bucket: string, key: string, versionId: string | undefined, meta: ObjectMeta): ObjectVersion {
-  return { bucket, key, versionId, etag: meta.etag, size: meta.size };
-}
-
-function copyHeaders(from: Headers): Headers {
-  const out = new Headers();
-  from.forEach((v, k) => {
-    if (!PER_RESPONSE.has(k)) out.append(k, v);
-  });
-  return out;
-}
-
-/** Object metadata from a GET/HEAD answer; undefined when it lacks an ETag or size. */
-function metaFromResponse(headers: Headers, size: number | undefined): ObjectMeta | undefined {
-  const etag = headers.get("etag");
-  if (!etag || size === undefined || !Number.isSafeInteger(size) || size < 0) return undefined;
-  const kept: Array<[string, string]> = [];
-  headers.forEach((v, k) => {
-    if (!PER_RESPONSE.has(k) && !k.startsWith("x-amz-checksum-")) kept.push([k, v]);
-  });
-  return { size, etag, lastModified: headers.get("last-modified") ?? undefined, headers: kept, cacheable: backendAllowsCaching(headers) };
-}
-
-/** Object headers as a plain record, built once per metadata entry (the hit path spreads it). */
-const headerRecords = new WeakMap<ObjectMeta, Record<string, string>>();
-
-function responseHeaders(meta: ObjectMeta, result: CacheResult): Record<string, string> {
-  let record = headerRecords.get(meta);
-  if (!record) {
-    record = {};
-    for (const [k, v] of meta.headers) record[k] = record[k] === undefined ? v : `${record[k]}, ${v}`;
-    headerRecords.set(meta, record);
-  }
-  return { ...record, "x-cache": result };
-}
-
-async function rememberNotFound(res: Response): Promise<NotFound> {
-  return { status: res.status, headers: [...copyHeaders(res.headers)], body: await res.bytes() };
-}
-
-function replayNotFound(nf: NotFound, isHead: boolean): Response {
-  return new Response(isHead ? null : nf.body, { status: nf.status, headers: new Headers(nf.headers as Array<[string, string]>) });
 }

@@ -17,6 +17,7 @@ import { bodyMatchesEtag } from "../s3/etag.ts";
 import { parseOperation, type ParseOptions, type S3Operation } from "../s3/operation.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
 import { mayReadCache, noteBackendRead } from "./cache-access.ts";
+import { cacheResponse } from "./cache-response.ts";
 import { forward } from "./forward.ts";
 import { relayResponse, type RelayOptions } from "./respond.ts";
 import { nextRequestId } from "./request-id.ts";
@@ -92,10 +93,7 @@ async function serve(ctx: ProxyContext, op: S3Operation, req: Request, auth: Aut
     const answer = await cache.serve(op);
     if (answer) {
       record.cache = answer.result;
-      if (!answer.fromBackend) return answer.response;
-      const relayed = (await relayResponse(answer.response, op.method, ctx.relay)).response;
-      relayed.headers.set("x-cache", answer.result);
-      return relayed;
+      return cacheResponse(answer);
     }
   }
   const invalidates = cache ? invalidation(op) : undefined;

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
-import { BlockCache, blockKey, bytesOf, type FetchRange, type ObjectVersion, type RangeBody } from "../../src/cache/block-cache.ts";
+import { BlockCache, bytesOf, type FetchRange, type RangeBody } from "../../src/cache/block-cache.ts";
+import { blockKey, type ObjectVersion } from "../../src/cache/keys.ts";
 import type { ByteRange } from "../../src/s3/range.ts";
 import { CacheStats } from "../../src/cache/stats.ts";
 

@@ -1,0 +1,64 @@
+/**
+ * What the cache does with a GET or HEAD, decided from the request and what it knows of the
+ * object, before any byte is read. Pure: no I/O, no clock.
+ */
+import { evaluateConditions } from "./conditionals.ts";
+import type { ObjectMeta } from "./meta-cache.ts";
+import { rangeLength, resolveRange, type ByteRange, type ParsedRange } from "../s3/range.ts";
+
+/** The parts of a request the decisions read. */
+export interface ReadRequest {
+  head: boolean;
+  /** The parsed Range header (undefined when absent; always undefined for HEAD). */
+  range: ParsedRange | undefined;
+  headers: Headers;
+}
+
+export interface Limits {
+  /** Largest object whose whole-object GET is answered from the blocks. */
+  maxObjectSize: number;
+  /** Largest range answered from the blocks; longer ones are forwarded, so one read cannot flush the cache. */
+  maxRangeSize: number;
+}
+
+/** How to learn an object the cache does not know. */
+export type DiscoveryPlan =
+  /** The client's bounded range, widened to whole blocks: one round trip, like going direct. */
+  | { how: "range"; range: ByteRange }
+  /** A HEAD first (a HEAD itself, open or suffix ranges, or expired metadata a tier still holds). */
+  | { how: "head" }
+  /** A whole-object GET: forwarded, and learned from its answer. */
+  | { how: "forward" };
+
+export function discoveryPlan(req: ReadRequest, revalidate: boolean): DiscoveryPlan {
+  const range = req.range;
+  if (req.head || revalidate) return { how: "head" };
+  if (range === undefined || range === "ignored") return { how: "forward" };
+  return range !== "multi" && range.kind === "bounded" ? { how: "range", range: { start: range.start, end: range.end } } : { how: "head" };
+}
+
+export type Decision =
+  | { kind: "not-modified" }
+  | { kind: "precondition-failed"; condition: "If-Match" | "If-Unmodified-Since" }
+  | { kind: "head" }
+  | { kind: "unsatisfiable" }
+  /** Answer these bytes from the blocks: the whole object (200) or a range (206); no range for an empty object. */
+  | { kind: "bytes"; status: 200 | 206; range?: ByteRange }
+  | { kind: "forward" };
+
+/** Conditionals first (S3's order), then the range against the object's size and the limits. */
+export function decide(req: ReadRequest, meta: ObjectMeta, limits: Limits): Decision {
+  const condition = evaluateConditions(req.headers, meta);
+  if (condition === "precondition-failed") return { kind: "precondition-failed", condition: req.headers.has("if-match") ? "If-Match" : "If-Unmodified-Since" };
+  if (condition === "not-modified") return { kind: "not-modified" };
+  if (req.head) return { kind: "head" };
+  if (!meta.cacheable) return { kind: "forward" };
+  const range = req.range;
+  if (range === undefined || range === "ignored" || range === "multi") {
+    if (meta.size > limits.maxObjectSize) return { kind: "forward" };
+    return meta.size === 0 ? { kind: "bytes", status: 200 } : { kind: "bytes", status: 200, range: { start: 0, end: meta.size - 1 } };
+  }
+  const wanted = resolveRange(range, meta.size);
+  if (wanted === "unsatisfiable") return { kind: "unsatisfiable" };
+  return rangeLength(wanted) > limits.maxRangeSize ? { kind: "forward" } : { kind: "bytes", status: 206, range: wanted };
+}

@@ -1,0 +1,161 @@
+/**
+ * Learning an object the cache does not know (or no longer trusts): with the client's own
+ * read widened to whole blocks, so a first read costs one backend round trip like going
+ * direct, or with a HEAD. Concurrent discoveries of one object are one backend request
+ * (single-flight), and every caller receives its outcome as data it can replay: the
+ * metadata, or the backend's own non-cacheable answer (a 404, a 403, a 503...) recorded
+ * with its status, headers and body. Upstream I/O is injected.
+ *
+ * Invariants kept here:
+ *  - a widened read's body is adopted as blocks of exactly the version its headers name
+ *    (ETag and size from the same answer), starting at the block the answer starts at;
+ *  - an answer that does not start where it was asked to, or lacks an ETag or size, is
+ *    never adopted ("uncacheable": every waiter forwards its own request);
+ *  - no caller can be left waiting: the outcome is settled by the one call every caller
+ *    shares, on every path, including errors.
+ */
+import { parseContentRange, type ByteRange } from "../s3/range.ts";
+import type { UpstreamRequest } from "../upstream/client.ts";
+import type { BlockCache } from "./block-cache.ts";
+import { metaKey, type ObjectName, type ObjectVersion } from "./keys.ts";
+import type { ObjectMeta, RecordedAnswer } from "./meta-cache.ts";
+import { backendAllowsCaching } from "./policy.ts";
+import { SingleFlight } from "./single-flight.ts";
+
+export interface Upstream {
+  send(req: UpstreamRequest): Promise<Response>;
+}
+
+export type Discovery =
+  | { kind: "found"; meta: ObjectMeta }
+  /** The backend's own answer, which the cache does not turn into metadata: replayed as is. */
+  | { kind: "answer"; recorded: RecordedAnswer }
+  /** The widened read started past the end (416): the size is unknown, ask with a HEAD. */
+  | { kind: "past-end" }
+  /** A success the cache cannot use (no ETag or size, an unexpected range, a huge error body): forward. */
+  | { kind: "uncacheable" };
+
+/** What a HEAD can tell: never "past-end". */
+export type HeadDiscovery = Exclude<Discovery, { kind: "past-end" }>;
+
+export interface DiscoveryEvents {
+  /** The backend described the object: remember it (memory and tiers). */
+  found(name: ObjectName, meta: ObjectMeta): void;
+  /** The backend answered 404: remember it for the negative TTL. */
+  missing(name: ObjectName, recorded: RecordedAnswer): void;
+}
+
+/** Largest error body recorded for replay; a longer one is forwarded instead. */
+const MAX_RECORDED_BODY = 64 * 1024;
+
+/** Headers that describe one response, not the object: never stored in metadata. */
+const PER_RESPONSE = new Set(["content-length", "content-range", "date", "server", "connection", "keep-alive", "transfer-encoding", "x-amz-request-id", "x-amz-id-2", "x-cache", "x-amz-mp-parts-count"]);
+
+export class Discoverer {
+  private readonly byRange = new SingleFlight<Discovery>();
+  private readonly byHead = new SingleFlight<HeadDiscovery>();
+
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly blocks: BlockCache,
+    private readonly events: DiscoveryEvents,
+    /** Counts upstream requests and coalesced waits. */
+    private readonly stats: { upstreamRequests: number; coalescedWaits: number },
+  ) {}
+
+  /**
+   * Discover with the client's bounded range widened to whole blocks. Concurrent cold
+   * readers of the object share this one answer, then find its blocks in flight.
+   */
+  withRange(name: ObjectName, range: ByteRange): Promise<Discovery> {
+    return this.coalesced(this.byRange, name, async () => {
+      const bs = this.blocks.blockSize;
+      const aligned = { start: Math.floor(range.start / bs) * bs, end: (Math.floor(range.end / bs) + 1) * bs - 1 };
+      const res = await this.send("GET", name, new Headers({ range: `bytes=${aligned.start}-${aligned.end}` }));
+      if (res.status === 416) {
+        await res.body?.cancel();
+        return { kind: "past-end" };
+      }
+      if (res.status !== 200 && res.status !== 206) return this.recorded(name, res);
+      const cr = parseContentRange(res.headers.get("content-range"));
+      const size = res.status === 206 ? cr?.size : Number(res.headers.get("content-length"));
+      const meta = metaFromResponse(res.headers, size);
+      if (!meta || (res.status === 206 && cr?.range?.start !== aligned.start)) {
+        await res.body?.cancel();
+        return { kind: "uncacheable" };
+      }
+      this.events.found(name, meta);
+      const version = versionOf(name, meta);
+      if (meta.cacheable && meta.size > 0) {
+        const first = res.status === 200 ? 0 : aligned.start / bs;
+        const last = res.status === 200 ? this.blocks.lastBlock(version) : Math.floor(cr!.range!.end / bs);
+        this.blocks.adopt(version, first, last, res.body ?? []);
+      } else {
+        await res.body?.cancel();
+      }
+      return { kind: "found", meta };
+    });
+  }
+
+  /** Discover an object's metadata with one HEAD. */
+  withHead(name: ObjectName): Promise<HeadDiscovery> {
+    return this.coalesced(this.byHead, name, async () => {
+      const res = await this.send("HEAD", name, new Headers());
+      await res.body?.cancel();
+      if (res.status !== 200) return this.record(name, res, new Uint8Array(0));
+      const meta = metaFromResponse(res.headers, Number(res.headers.get("content-length")));
+      if (!meta) return { kind: "uncacheable" };
+      this.events.found(name, meta);
+      return { kind: "found", meta };
+    });
+  }
+
+  private coalesced<D extends Discovery>(flight: SingleFlight<D>, name: ObjectName, discover: () => Promise<D>): Promise<D> {
+    const { outcome, joined } = flight.run(metaKey(name.bucket, name.key, name.versionId), discover);
+    if (joined) this.stats.coalescedWaits++;
+    return outcome;
+  }
+
+  private send(method: string, name: ObjectName, headers: Headers): Promise<Response> {
+    this.stats.upstreamRequests++;
+    return this.upstream.send({ method, bucket: name.bucket, key: name.key, query: name.versionId ? [["versionId", name.versionId]] : [], headers });
+  }
+
+  /** A non-success answer to a GET as replayable data; a huge error body is not recorded. */
+  private async recorded(name: ObjectName, res: Response): Promise<HeadDiscovery> {
+    const declared = Number(res.headers.get("content-length") ?? 0);
+    if (!(declared <= MAX_RECORDED_BODY)) {
+      await res.body?.cancel();
+      return { kind: "uncacheable" };
+    }
+    const body = await res.bytes();
+    return body.byteLength > MAX_RECORDED_BODY ? { kind: "uncacheable" } : this.record(name, res, body);
+  }
+
+  /** The answer as data; a 404 is also remembered. */
+  private record(name: ObjectName, res: Response, body: Uint8Array): HeadDiscovery {
+    const recorded: RecordedAnswer = { status: res.status, headers: objectHeaders(res.headers), body };
+    if (res.status === 404) this.events.missing(name, recorded);
+    return { kind: "answer", recorded };
+  }
+}
+
+export function versionOf(name: ObjectName, meta: ObjectMeta): ObjectVersion {
+  return { bucket: name.bucket, key: name.key, versionId: name.versionId, etag: meta.etag, size: meta.size };
+}
+
+/** The headers of an answer that describe the object (or error), without the per-response ones. */
+export function objectHeaders(headers: Headers): Array<[string, string]> {
+  const kept: Array<[string, string]> = [];
+  headers.forEach((v, k) => {
+    if (!PER_RESPONSE.has(k)) kept.push([k, v]);
+  });
+  return kept;
+}
+
+/** Object metadata from a GET/HEAD answer; undefined when it lacks an ETag or size. */
+export function metaFromResponse(headers: Headers, size: number | undefined): ObjectMeta | undefined {
+  const etag = headers.get("etag");
+  if (!etag || size === undefined || !Number.isSafeInteger(size) || size < 0) return undefined;
+  return { size, etag, lastModified: headers.get("last-modified") ?? undefined, headers: objectHeaders(headers).filter(([k]) => !k.startsWith("x-amz-checksum-")), cacheable: backendAllowsCaching(headers) };
+}

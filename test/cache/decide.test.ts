@@ -1,0 +1,45 @@
+import { expect, test } from "bun:test";
+import { decide, discoveryPlan, type ReadRequest } from "../../src/cache/decide.ts";
+import type { ObjectMeta } from "../../src/cache/meta-cache.ts";
+import { parseRange } from "../../src/s3/range.ts";
+
+const meta: ObjectMeta = { size: 100, etag: '"abc"', lastModified: "Tue, 01 Dec 2026 10:00:00 GMT", headers: [], cacheable: true };
+const limits = { maxObjectSize: 1000, maxRangeSize: 50 };
+const get = (headers: Record<string, string> = {}): ReadRequest => ({ head: false, range: parseRange(headers.range ?? null), headers: new Headers(headers) });
+const head = (headers: Record<string, string> = {}): ReadRequest => ({ head: true, range: undefined, headers: new Headers(headers) });
+
+test("conditionals come before the range, in S3's order", () => {
+  expect(decide(get({ "if-match": '"other"', range: "bytes=500-" }), meta, limits)).toEqual({ kind: "precondition-failed", condition: "If-Match" });
+  expect(decide(get({ "if-unmodified-since": "Mon, 30 Nov 2026 10:00:00 GMT" }), meta, limits)).toEqual({ kind: "precondition-failed", condition: "If-Unmodified-Since" });
+  expect(decide(get({ "if-none-match": '"abc"', range: "bytes=500-" }), meta, limits)).toEqual({ kind: "not-modified" });
+  expect(decide(head({ "if-none-match": '"abc"' }), meta, limits)).toEqual({ kind: "not-modified" });
+});
+
+test("ranges resolve against the size: 206 within it, unsatisfiable past it, forwarded when too long", () => {
+  expect(decide(get({ range: "bytes=10-19" }), meta, limits)).toEqual({ kind: "bytes", status: 206, range: { start: 10, end: 19 } });
+  expect(decide(get({ range: "bytes=-5" }), meta, limits)).toEqual({ kind: "bytes", status: 206, range: { start: 95, end: 99 } });
+  expect(decide(get({ range: "bytes=90-500" }), meta, limits)).toEqual({ kind: "bytes", status: 206, range: { start: 90, end: 99 } });
+  expect(decide(get({ range: "bytes=100-" }), meta, limits)).toEqual({ kind: "unsatisfiable" });
+  expect(decide(get({ range: "bytes=-0" }), meta, limits)).toEqual({ kind: "unsatisfiable" });
+  expect(decide(get({ range: "bytes=0-60" }), meta, limits)).toEqual({ kind: "forward" });
+});
+
+test("whole-object GETs are answered from the blocks up to the size limit; uncacheable objects are forwarded", () => {
+  expect(decide(get(), meta, limits)).toEqual({ kind: "bytes", status: 200, range: { start: 0, end: 99 } });
+  expect(decide(get({ range: "bytes=0-1,5-6" }), meta, limits)).toEqual({ kind: "bytes", status: 200, range: { start: 0, end: 99 } });
+  expect(decide(get(), { ...meta, size: 0 }, limits)).toEqual({ kind: "bytes", status: 200 });
+  expect(decide(get(), { ...meta, size: 2000 }, limits)).toEqual({ kind: "forward" });
+  expect(decide(get({ range: "bytes=0-9" }), { ...meta, cacheable: false }, limits)).toEqual({ kind: "forward" });
+  expect(decide(head(), { ...meta, cacheable: false }, limits)).toEqual({ kind: "head" });
+});
+
+test("an unknown object is discovered with the client's bounded range, a HEAD, or its own forwarded GET", () => {
+  expect(discoveryPlan(get({ range: "bytes=5-9" }), false)).toEqual({ how: "range", range: { start: 5, end: 9 } });
+  expect(discoveryPlan(get({ range: "bytes=5-9" }), true)).toEqual({ how: "head" });
+  expect(discoveryPlan(get({ range: "bytes=5-" }), false)).toEqual({ how: "head" });
+  expect(discoveryPlan(get({ range: "bytes=-5" }), false)).toEqual({ how: "head" });
+  expect(discoveryPlan(get({ range: "bytes=0-1,5-6" }), false)).toEqual({ how: "head" });
+  expect(discoveryPlan(head(), false)).toEqual({ how: "head" });
+  expect(discoveryPlan(get(), false)).toEqual({ how: "forward" });
+  expect(discoveryPlan(get({ range: "junk" }), false)).toEqual({ how: "forward" });
+});
