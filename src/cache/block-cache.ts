@@ -13,6 +13,14 @@
  * fresh memory is what large answers cost most here (page faults); so a read within one
  * extent, such as an engine reading the same column chunk again, is answered without
  * copying a byte.
+ *
+ * Invariants kept here:
+ *  - a block belongs to exactly one object version (its key names the ETag, keys.ts);
+ *  - no block belongs to two indexed extents, and an indexed extent is stored under its
+ *    first block's key (see keep), so the extents met walking a range abut;
+ *  - an extent's byte offset is its first block times the block size, and its length the
+ *    sum of its blocks' lengths: a fill whose body has another length is dropped (run-fill.ts);
+ *  - a block in flight is unregistered only by the run that registered it.
  */
 import type { ByteRange } from "../s3/range.ts";
 import { LruStore } from "./lru.ts";
