@@ -4,10 +4,10 @@
  * Path tricks must either be rejected or reach the backend as the key that was parsed.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Socket } from "bun";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
+import { rawRequest, type RawAnswer } from "../support/raw-http.ts";
 
 let backend: Backend;
 let relay: CountingRelay;
@@ -26,61 +26,8 @@ afterAll(async () => {
   await backend?.stop();
 });
 
-/** Send raw bytes, return the status line's code (0 when the connection closed without an answer) and the raw answer. */
-async function raw(request: string | Uint8Array, timeoutMs = 3000): Promise<{ status: number; text: string }> {
-  const port = proxy.server.port!;
-  return new Promise((resolve) => {
-    let text = "";
-    let settled = false;
-    const finish = () => {
-      if (settled) return;
-      settled = true;
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      resolve({ status: m ? Number(m[1]) : 0, text });
-    };
-    const timer = setTimeout(() => {
-      finish();
-      sock?.end();
-    }, timeoutMs);
-    let sock: Socket<undefined> | undefined;
-    Bun.connect<undefined>({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        open(s) {
-          sock = s;
-          s.write(request);
-        },
-        data(_s, d) {
-          text += new TextDecoder().decode(d);
-          if (answerComplete(text)) {
-            clearTimeout(timer);
-            finish();
-            _s.end();
-          }
-        },
-        close() {
-          clearTimeout(timer);
-          finish();
-        },
-        error() {
-          clearTimeout(timer);
-          finish();
-        },
-      },
-    }).catch(() => finish());
-  });
-}
-
-/** Whether a raw HTTP answer has arrived whole (by Content-Length, or the last chunk). */
-function answerComplete(text: string): boolean {
-  const end = text.indexOf("\r\n\r\n");
-  if (end === -1) return false;
-  const head = text.slice(0, end);
-  if (/^HTTP\/1\.1 (1\d\d|204|304)/.test(head)) return true;
-  const length = /content-length: (\d+)/i.exec(head);
-  if (length) return Buffer.byteLength(text.slice(end + 4)) >= Number(length[1]);
-  return /transfer-encoding: chunked/i.test(head) ? text.endsWith("0\r\n\r\n") : false;
+function raw(request: string | Uint8Array, timeoutMs = 3000): Promise<RawAnswer> {
+  return rawRequest(proxy.server.port!, request, timeoutMs);
 }
 
 const B = "test-bucket";
