@@ -196,9 +196,12 @@ export function checkTime(claim: SigV4Claim, now: number): void {
   }
 }
 
-/** Header auth: S3 refuses x-amz-* headers the signature does not cover (they change what a request does). */
+/**
+ * S3 refuses x-amz-* headers the signature does not cover, on header-signed and presigned
+ * requests alike: they change what a request does (a copy source turns a presigned PUT into
+ * a copy from elsewhere), and the backend request carrying them is signed with the proxy's key.
+ */
 export function checkSignedAmzHeaders(claim: SigV4Claim, headers: Headers): void {
-  if (claim.presigned) return;
   const unsigned: string[] = [];
   headers.forEach((_, name) => {
     if (name.startsWith("x-amz-") && !claim.signedHeaders.includes(name)) unsigned.push(name);

@@ -201,6 +201,15 @@ describe("presigned URLs", () => {
     expect(await verdict(toRequest({ ...s, url }))).toBe("AuthorizationQueryParametersError");
   });
 
+  test("an x-amz-* header the presigned URL does not sign gets AccessDenied naming it, as S3 answers", async () => {
+    const s = await get({ presignSeconds: 3600, method: "PUT" });
+    for (const extra of [{ "x-amz-copy-source": "bucket/other" }, { "x-amz-meta-owner": "me" }, { "x-amz-storage-class": "GLACIER" }]) {
+      const e = await errorOf(toRequest(s, extra));
+      expect([e.code, e.message, e.details.HeadersNotSigned]).toEqual(["AccessDenied", "There were headers present in the request which were not signed", Object.keys(extra)[0]]);
+    }
+    expect(await verdict(toRequest(s, { "content-type": "text/plain" }))).toBe("ok");
+  });
+
   test("a presigned URL with a changed signature gets SignatureDoesNotMatch", async () => {
     const s = await get({ presignSeconds: 3600 });
     const url = s.url.replace(/X-Amz-Signature=([0-9a-f])/, (_, c) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`);
