@@ -11,7 +11,6 @@
 import type { ChunkObserver } from "../s3/aws-chunked.ts";
 import { S3Error } from "../s3/errors.ts";
 import type { S3Operation } from "../s3/operation.ts";
-import { decodeComponent } from "../s3/uri.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import { EMPTY_SHA256, UNSIGNED_PAYLOAD } from "./canonical.ts";
 import { chunkSignatureVerifier, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER } from "./chunk-signatures.ts";
@@ -170,22 +169,9 @@ function verifiedBody(req: Request, claim: SigV4Claim, signingKey: Uint8Array, i
   }
 }
 
-/** A limited key reaches only its buckets: the one addressed and, for copies, the source. */
-export function checkBuckets(op: Pick<S3Operation, "bucket" | "headers">, buckets: ReadonlySet<string> | undefined): void {
+/** A limited key reaches only its buckets: the one addressed and, for copies, the source (parsed and checked once, forwarded as parsed). */
+export function checkBuckets(op: Pick<S3Operation, "bucket" | "copySource">, buckets: ReadonlySet<string> | undefined): void {
   if (buckets === undefined) return;
   if (op.bucket === undefined || !buckets.has(op.bucket)) throw accessDenied();
-  const source = op.headers.get("x-amz-copy-source");
-  if (source !== null) {
-    const bucket = copySourceBucket(source);
-    if (bucket === undefined || !buckets.has(bucket)) throw accessDenied();
-  }
-}
-
-/** `bucket/key[?versionId=…]`, URL-encoded, with or without a leading slash. */
-export function copySourceBucket(source: string): string | undefined {
-  const decoded = decodeComponent(source.split("?")[0]!, false);
-  if (decoded === undefined) return undefined;
-  const path = decoded.startsWith("/") ? decoded.slice(1) : decoded;
-  const slash = path.indexOf("/");
-  return slash <= 0 ? undefined : path.slice(0, slash);
+  if (op.copySource !== undefined && !buckets.has(op.copySource.bucket)) throw accessDenied();
 }
