@@ -125,8 +125,9 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     readiness: () => checkReadiness({ upstream, credentials: provider, credentialSource: source, timeoutMs: READINESS_TIMEOUT_MS }),
   });
   const separateOps = config.ops.metricsPort !== undefined;
-  const server = listen(separateOps ? handler : withOpsRoutes(handler, ops), { host: config.host, port: config.port });
-  const opsServer = separateOps ? listen(opsOnly(ops), { host: config.host, port: config.ops.metricsPort! }) : undefined;
+  const onError = (err: unknown) => log.error("request failed outside the pipeline:", err);
+  const server = listen(separateOps ? handler : withOpsRoutes(handler, ops), { host: config.host, port: config.port, onError });
+  const opsServer = separateOps ? listen(opsOnly(ops), { host: config.host, port: config.ops.metricsPort!, onError }) : undefined;
   const servers = opsServer ? [server, opsServer] : [server];
   /** Land the tiers' pending writes and release the cache directory's lock. */
   const closeTiers = () => Promise.all(cache?.tiers.map((t) => t.close()) ?? []);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
-import { rawRequest, type RawAnswer } from "../support/raw-http.ts";
+import { errorCodeOf, rawRequest, type RawAnswer } from "../support/raw-http.ts";
 
 let backend: Backend;
 let relay: CountingRelay;
@@ -107,4 +107,15 @@ test("path tricks reach the backend as the parsed key or are rejected", async ()
   const encodedSlash = await fetch(`${proxy.endpoint}/${B}/dir%2Ffile.txt`, { method: "PUT", body: "slash" });
   expect(encodedSlash.status).toBe(200);
   expect(await (await fetch(`${backend.endpoint}/${B}/dir/file.txt`)).text()).toBe("slash");
+});
+
+test("a missing or malformed Host is 400 with S3's XML, never a 500 or Bun's page of source and stack", async () => {
+  relay.reset();
+  const requests = [`GET /${B}/ok.txt HTTP/1.0\r\n\r\n`, ...["", "a b", "a/b", "a@b", "a:99999", "[::1", "x:-1"].map((h) => `GET /${B}/ok.txt HTTP/1.1\r\nHost: ${h}\r\n\r\n`)];
+  for (const request of requests) {
+    const { status, text } = await raw(request);
+    expect([JSON.stringify(request), status, errorCodeOf(text)]).toEqual([JSON.stringify(request), 400, "InvalidArgument"]);
+    for (const leak of ["handler.ts", "<html", process.cwd()]) expect(text).not.toContain(leak);
+  }
+  expect(relay.seen).toEqual([]);
 });
