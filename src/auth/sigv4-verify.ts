@@ -5,7 +5,8 @@
  */
 import { S3Error } from "../s3/errors.ts";
 import type { QueryParam } from "../s3/uri.ts";
-import { ALGORITHM, canonicalRequest, stringToSign, UNSIGNED_PAYLOAD } from "./canonical.ts";
+import { ALGORITHM, canonicalRequest, stringToSign, UNSIGNED_PAYLOAD, type CanonicalInput } from "./canonical.ts";
+import { printableCanonicalRequest } from "./debug-dump.ts";
 import { hmac, signaturesEqual } from "./signing-key.ts";
 
 export interface InboundRequest {
@@ -209,17 +210,12 @@ export function checkSignedAmzHeaders(claim: SigV4Claim, headers: Headers): void
   if (unsigned.length > 0) throw new S3Error("AccessDenied", "There were headers present in the request which were not signed", { HeadersNotSigned: unsigned.join(", ") });
 }
 
-/** Lines that would reveal a session token in a debug dump of the canonical request. */
-function redact(text: string): string {
-  return text.replace(/^(x-amz-security-token:).*$/m, "$1<redacted>").replace(/(X-Amz-Security-Token=)[^&\n]*/, "$1<redacted>");
-}
-
 /**
  * Check the signature with the signing key for the claim's scope. On mismatch, the
  * expected canonical request and string to sign go to `debug` (never to the client).
  */
 export function verifySignature(req: InboundRequest, claim: SigV4Claim, signingKey: Uint8Array, debug?: (message: string) => void): void {
-  const canonical = canonicalRequest({
+  const input: CanonicalInput = {
     method: req.method,
     rawPath: req.rawPath,
     query: req.query,
@@ -227,11 +223,12 @@ export function verifySignature(req: InboundRequest, claim: SigV4Claim, signingK
     signedHeaders: claim.signedHeaders,
     payloadHash: claim.payloadHash,
     presigned: claim.presigned,
-  });
+  };
+  const canonical = canonicalRequest(input);
   const toSign = stringToSign(claim.amzDate, claim.scope, canonical);
   const expected = hmac(signingKey, toSign).toString("hex");
   if (!signaturesEqual(expected, claim.signature)) {
-    debug?.(`SignatureDoesNotMatch for ${claim.accessKeyId}; canonical request:\n${redact(canonical)}\nstring to sign:\n${toSign}`);
+    debug?.(`SignatureDoesNotMatch for ${claim.accessKeyId}; canonical request:\n${printableCanonicalRequest(input)}\nstring to sign:\n${toSign}`);
     throw new S3Error("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
   }
 }
