@@ -110,6 +110,7 @@ export class ProxyMetrics {
     }
     if (record.error === "BadGateway") this.recordUpstreamError(record.upstreamMs === undefined ? "unreachable" : "bad_answer");
     else if (record.error === "GatewayTimeout") this.recordUpstreamError("timeout");
+    if (record.authFailure !== undefined) this.recordAuthFailure(record.authFailure);
     if ((record.cache === "HIT" || record.cache === "PARTIAL") && record.op?.key !== undefined) this.topObjects.add(`${record.op.bucket}/${record.op.key}`);
   }
 
@@ -117,7 +118,7 @@ export class ProxyMetrics {
     this.upstreamErrors.inc({ kind });
   }
 
-  /** Called by authentication for every refused request, with the S3 error code sent. */
+  /** Every request refused by client authentication, with the S3 error code sent. */
   recordAuthFailure(code: string): void {
     this.authFailures.inc({ code });
   }

@@ -48,6 +48,8 @@ export interface RequestRecord {
   identity?: { accessKeyId: string };
   /** The S3 error code the proxy answered with, if it produced the error itself. */
   error?: string;
+  /** The S3 error code of a refusal by client authentication. */
+  authFailure?: string;
 }
 
 export type Handler = (req: Request) => Promise<Response>;
@@ -67,13 +69,18 @@ export function createHandler(ctx: ProxyContext): Handler {
       if (url === null) throw new S3Error("InvalidArgument", "The Host header is missing or is not a valid host.", { ArgumentName: "Host" });
       const op = parseOperation(req.method, url, req.headers, ctx.parse);
       record.op = op;
-      const auth = await ctx.authenticate(op, req);
+      const auth = await ctx.authenticate(op, req).catch((err: unknown) => {
+        if (err instanceof S3Error) record.authFailure = err.code;
+        throw err;
+      });
       record.identity = { accessKeyId: auth.identity.principal };
       res = await actingAs(auth.credentials, () => serve(ctx, op, req, auth, record));
     } catch (err) {
       // A client that went away mid-request is no server error worth a log line.
       if (!(err instanceof S3Error) && !req.signal.aborted) ctx.log.error(`request ${record.requestId} failed:`, err);
       record.error = err instanceof S3Error ? err.code : "InternalError";
+      // A body chunk or trailer that fails its signature is refused while it streams.
+      if (record.error === "SignatureDoesNotMatch") record.authFailure ??= record.error;
       res = renderError(err, { requestId: record.requestId, resource: path, method: req.method });
     } finally {
       inflight--;

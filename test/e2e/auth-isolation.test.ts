@@ -17,6 +17,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { sdkClient } from "../support/clients.ts";
+import { metricValue, scrape, type Sample } from "../support/prometheus.ts";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
 import { errorCodeOf, rawRequest } from "../support/raw-http.ts";
@@ -138,5 +139,23 @@ describe("what is authorised is what is forwarded", () => {
     const res = await rawRequest(proxy.server.port!, `GET //bucket-a/secret.txt HTTP/1.1\r\n${headers}\r\n`);
     expect([res.status, errorCodeOf(res.text)]).toEqual([400, "InvalidURI"]);
     expect(relay.seen).toEqual([]);
+  });
+});
+
+describe("refusals are counted", () => {
+  test("s3proxy_auth_failures_total{code} counts every request authentication refused, by the code sent", async () => {
+    const before = await scrape(`${proxy.endpoint}/_s3proxy/metrics`);
+    const count = (samples: Sample[], code: string) => metricValue(samples, "s3proxy_auth_failures_total", { code });
+    const url = `${proxy.endpoint}/bucket-a/secret.txt`;
+    const wrong = await sign({ url, key: { ...A, secretAccessKey: "wrong" } });
+    const unknown = await sign({ url, key: { accessKeyId: "AKIDNOBODY", secretAccessKey: "x" } });
+    const foreign = await sign({ url, key: B });
+    const statuses = [];
+    for (const r of [{ url }, { url }, wrong, unknown, foreign]) statuses.push((await fetch(r.url, { headers: "headers" in r ? r.headers : {} })).status);
+    expect(statuses).toEqual([403, 403, 403, 403, 403]);
+    const after = await scrape(`${proxy.endpoint}/_s3proxy/metrics`);
+    expect(count(after, "AccessDenied") - count(before, "AccessDenied")).toBe(3);
+    expect(count(after, "SignatureDoesNotMatch") - count(before, "SignatureDoesNotMatch")).toBe(1);
+    expect(count(after, "InvalidAccessKeyId") - count(before, "InvalidAccessKeyId")).toBe(1);
   });
 });
