@@ -122,6 +122,8 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     metrics,
     metricsPath: config.ops.metricsPath,
     domains: config.domains,
+    // On the S3 port, object names only when anyone may read the objects anyway.
+    discloseObjects: config.ops.metricsPort !== undefined || auth.mode === "none",
     readiness: () => checkReadiness({ upstream, credentials: provider, credentialSource: source, timeoutMs: READINESS_TIMEOUT_MS }),
   });
   const separateOps = config.ops.metricsPort !== undefined;

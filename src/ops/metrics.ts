@@ -49,6 +49,8 @@ export interface StatusSnapshot {
     evictions: number;
   };
   topObjects: Array<{ object: string; hits: number }>;
+  /** True when the top objects are withheld from this endpoint (client auth on, S3 port). */
+  topObjectsHidden?: true;
 }
 
 export class ProxyMetrics {
@@ -127,7 +129,7 @@ export class ProxyMetrics {
     return this.registry.render();
   }
 
-  snapshot(topN = 10): StatusSnapshot {
+  snapshot({ topN = 10, objects = true }: { topN?: number; objects?: boolean } = {}): StatusSnapshot {
     const stats = this.sources.cache?.stats;
     const store = this.sources.cache?.store;
     const hits = stats?.hits ?? 0;
@@ -151,7 +153,8 @@ export class ProxyMetrics {
         limitBytes: store?.limit ?? 0,
         evictions: store?.evictions ?? 0,
       },
-      topObjects: this.topObjects.top(topN).map((e) => ({ object: e.item, hits: e.count })),
+      topObjects: objects ? this.topObjects.top(topN).map((e) => ({ object: e.item, hits: e.count })) : [],
+      ...(objects ? {} : { topObjectsHidden: true as const }),
     };
   }
 
