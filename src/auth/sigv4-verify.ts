@@ -97,10 +97,25 @@ function splitSignedHeaders(text: string, fail: (why: string) => S3Error): strin
  */
 export function readClaim(req: InboundRequest): SigV4Claim | undefined {
   const authorization = req.headers.get("authorization");
-  if (authorization !== null) return readHeaderClaim(authorization, req.headers);
+  if (authorization !== null) {
+    checkOneMechanism(authorization, req.query);
+    return readHeaderClaim(authorization, req.headers);
+  }
   if (queryParam(req.query, "X-Amz-Algorithm") !== undefined) return readPresignedClaim(req);
   if (queryParam(req.query, "AWSAccessKeyId") !== undefined) throw unsupported();
   return undefined;
+}
+
+/**
+ * One credential per request, as S3 insists: an Authorization header beside presign
+ * parameters, or two Authorization headers (Bun joins them with ", "), would leave which
+ * one is checked and which one the reader believes to chance.
+ */
+function checkOneMechanism(authorization: string, query: readonly QueryParam[]): void {
+  const presigned = queryParam(query, "X-Amz-Algorithm") !== undefined || queryParam(query, "AWSAccessKeyId") !== undefined || queryParam(query, "Signature") !== undefined;
+  if (presigned || /,\s*(?:AWS4-HMAC-SHA256|AWS|Bearer)\s/.test(authorization)) {
+    throw new S3Error("InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified", { ArgumentName: "Authorization" });
+  }
 }
 
 function readHeaderClaim(authorization: string, headers: Headers): SigV4Claim {
@@ -110,8 +125,9 @@ function readHeaderClaim(authorization: string, headers: Headers): SigV4Claim {
   const fields = new Map<string, string>();
   for (const part of authorization.slice(space + 1).split(",")) {
     const eq = part.indexOf("=");
-    if (eq === -1) throw malformedHeader("expected Credential, SignedHeaders and Signature.");
-    fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    const name = part.slice(0, eq).trim();
+    if (eq === -1 || fields.has(name)) throw malformedHeader("expected Credential, SignedHeaders and Signature.");
+    fields.set(name, part.slice(eq + 1).trim());
   }
   const credential = fields.get("Credential");
   const signedHeaders = fields.get("SignedHeaders");

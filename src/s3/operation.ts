@@ -59,6 +59,9 @@ const METHODS = new Set(["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"]);
 
 export function parseOperation(method: string, url: URL, headers: Headers, opts: ParseOptions): S3Operation {
   if (!METHODS.has(method)) throw new S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.", { Method: method });
+  // Bun joins repeated headers with ", ": two Content-Length headers arrive as "5, 5".
+  const length = headers.get("content-length");
+  if (length !== null && !/^\d+$/.test(length)) throw new S3Error("InvalidArgument", "Content-Length must be one decimal number.", { ArgumentName: "Content-Length" });
   const query = parseQuery(url.search);
   const host = (headers.get("host") ?? url.host).toLowerCase();
   const rawPath = url.pathname;

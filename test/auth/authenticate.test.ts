@@ -77,6 +77,17 @@ describe("header authentication", () => {
     expect(await verdict(toRequest(s, { range: "bytes=0-99" }))).toBe("SignatureDoesNotMatch");
   });
 
+  test("two Authorization headers (joined by the server), or one beside presign parameters, get InvalidArgument", async () => {
+    const first = await get();
+    const second = await get({ url: `${BASE}/other/key` });
+    // What Bun hands over for two Authorization headers: both values joined with ", ".
+    const e = await errorOf(toRequest(first, { authorization: `${first.headers.authorization}, ${second.headers.authorization}` }));
+    expect([e.code, e.status]).toEqual(["InvalidArgument", 400]);
+    const presigned = await get({ presignSeconds: 60 });
+    expect(await verdict(toRequest({ ...first, url: presigned.url }))).toBe("InvalidArgument");
+    expect(await verdict(toRequest(first, { authorization: first.headers.authorization!.replace("Signature=", "Signature=0,Signature=") }))).toBe("AuthorizationHeaderMalformed");
+  });
+
   test("an x-amz-* header added without being signed gets AccessDenied", async () => {
     const e = await errorOf(toRequest(await get(), { "x-amz-copy-source": "bucket/other" }));
     expect(e.code).toBe("AccessDenied");

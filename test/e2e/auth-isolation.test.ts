@@ -142,6 +142,16 @@ describe("what is authorised is what is forwarded", () => {
   });
 });
 
+describe("one credential per request", () => {
+  test("two Authorization headers, each valid on its own, are refused with 400 InvalidArgument", async () => {
+    const url = `${proxy.endpoint}/bucket-b/own.txt`;
+    const [asOwner, asOther] = [await sign({ url, key: B }), await sign({ url, key: ADMIN })];
+    const headers = `host: ${new URL(url).host}\r\nx-amz-date: ${asOwner.headers["x-amz-date"]}\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\n`;
+    const res = await rawRequest(proxy.server.port!, `GET /bucket-b/own.txt HTTP/1.1\r\n${headers}authorization: ${asOther.headers.authorization}\r\nauthorization: ${asOwner.headers.authorization}\r\n\r\n`);
+    expect([res.status, errorCodeOf(res.text)]).toEqual([400, "InvalidArgument"]);
+  });
+});
+
 describe("refusals are counted", () => {
   test("s3proxy_auth_failures_total{code} counts every request authentication refused, by the code sent", async () => {
     const before = await scrape(`${proxy.endpoint}/_s3proxy/metrics`);

@@ -119,3 +119,10 @@ test("a missing or malformed Host is 400 with S3's XML, never a 500 or Bun's pag
   }
   expect(relay.seen).toEqual([]);
 });
+
+test("two identical Content-Length headers are refused with 400, never forwarded", async () => {
+  relay.reset();
+  const put = `PUT /${B}/dup.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello`;
+  expect([(await raw(put)).status, errorCodeOf((await raw(put)).text)]).toEqual([400, "InvalidArgument"]);
+  expect(relay.seen).toEqual([]);
+});
