@@ -27,12 +27,22 @@ const PRINTABLE_QUERY: ReadonlySet<string> = new Set([
   "response-content-type", "response-content-disposition", "response-content-encoding", "response-content-language", "response-cache-control", "response-expires",
 ]);
 
+const REDACTED = "<redacted>";
 /** Only unreserved characters, so canonical encoding leaves it as is; replaced by the readable form afterwards. */
 const SENTINEL = "~s3proxy-redacted~";
 
+/** A copy of the headers with every value outside the allow-list replaced by `mark`. */
+export function printableHeaders(headers: Headers, mark = REDACTED): Headers {
+  const out = new Headers();
+  headers.forEach((value, name) => out.set(name, PRINTABLE_HEADERS.has(name) ? value : mark));
+  return out;
+}
+
+/** The query with every value outside the allow-list replaced by `mark`. */
+export function printableQuery(query: readonly QueryParam[], mark = REDACTED): QueryParam[] {
+  return query.map(([name, value]) => [name, PRINTABLE_QUERY.has(name) ? value : mark]);
+}
+
 export function printableCanonicalRequest(input: CanonicalInput): string {
-  const headers = new Headers();
-  input.headers.forEach((value, name) => headers.set(name, PRINTABLE_HEADERS.has(name) ? value : SENTINEL));
-  const query: QueryParam[] = input.query.map(([name, value]) => [name, PRINTABLE_QUERY.has(name) ? value : SENTINEL]);
-  return canonicalRequest({ ...input, headers, query }).replaceAll(SENTINEL, "<redacted>");
+  return canonicalRequest({ ...input, headers: printableHeaders(input.headers, SENTINEL), query: printableQuery(input.query, SENTINEL) }).replaceAll(SENTINEL, REDACTED);
 }

@@ -92,8 +92,9 @@ function splitSignedHeaders(text: string, fail: (why: string) => S3Error): strin
 }
 
 /**
- * Read the signature a request carries. Undefined when it carries none (anonymous);
- * throws when it carries one that is malformed or of an unsupported kind.
+ * Read the SigV4 signature a request carries. Undefined when it carries none (anonymous);
+ * throws when it carries one that is malformed or of an unsupported kind. SigV2 requests
+ * are read by sigv2-verify.ts before this is asked.
  */
 export function readClaim(req: InboundRequest): SigV4Claim | undefined {
   const authorization = req.headers.get("authorization");
@@ -102,7 +103,6 @@ export function readClaim(req: InboundRequest): SigV4Claim | undefined {
     return readHeaderClaim(authorization, req.headers);
   }
   if (queryParam(req.query, "X-Amz-Algorithm") !== undefined) return readPresignedClaim(req);
-  if (queryParam(req.query, "AWSAccessKeyId") !== undefined) throw unsupported();
   return undefined;
 }
 
@@ -111,7 +111,7 @@ export function readClaim(req: InboundRequest): SigV4Claim | undefined {
  * parameters, or two Authorization headers (Bun joins them with ", "), would leave which
  * one is checked and which one the reader believes to chance.
  */
-function checkOneMechanism(authorization: string, query: readonly QueryParam[]): void {
+export function checkOneMechanism(authorization: string, query: readonly QueryParam[]): void {
   const presigned = queryParam(query, "X-Amz-Algorithm") !== undefined || queryParam(query, "AWSAccessKeyId") !== undefined || queryParam(query, "Signature") !== undefined;
   if (presigned || /,\s*(?:AWS4-HMAC-SHA256|AWS|Bearer)\s/.test(authorization)) {
     throw new S3Error("InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified", { ArgumentName: "Authorization" });

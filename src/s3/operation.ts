@@ -170,7 +170,7 @@ function classify(method: string, bucket: string | undefined, key: string | unde
 
 /**
  * Query parameters that authenticate a presigned URL, SigV4 and the legacy SigV2 form
- * (boto3 < 1.28 and s3cmd presign with SigV2 by default). They ride along on any operation.
+ * (botocore's generate_presigned_url and s3cmd presign with SigV2 by default). They ride along on any operation.
  */
 export const PRESIGN_PARAMS: ReadonlySet<string> = new Set([
   "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token", "X-Amz-Content-Sha256",

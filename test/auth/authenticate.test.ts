@@ -119,8 +119,8 @@ describe("header authentication", () => {
     expect(await verdict(toRequest({ ...s, url: `${s.url}?versionId=1` }))).toBe("SignatureDoesNotMatch");
   });
 
-  test("signature version 2 gets InvalidRequest", async () => {
-    expect(await verdict(new Request(`${BASE}/bucket/key`, { headers: { authorization: "AWS AKIDTEST:c2lnbmF0dXJl" } }))).toBe("InvalidRequest");
+  test("an unknown scheme gets InvalidRequest (SigV2 is verified: sigv2-verify.test.ts)", async () => {
+    expect(await verdict(new Request(`${BASE}/bucket/key`, { headers: { authorization: "AWS3 AKIDTEST:c2lnbmF0dXJl" } }))).toBe("InvalidRequest");
   });
 
   test("a garbled Authorization header gets AuthorizationHeaderMalformed", async () => {

@@ -17,6 +17,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { sdkClient } from "../support/clients.ts";
+import { botocoreSigV2 } from "../support/credentialed-clients.ts";
 import { metricValue, scrape, type Sample } from "../support/prometheus.ts";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
@@ -150,6 +151,58 @@ describe("one credential per request", () => {
     const res = await rawRequest(proxy.server.port!, `GET /bucket-b/own.txt HTTP/1.1\r\n${headers}authorization: ${asOther.headers.authorization}\r\nauthorization: ${asOwner.headers.authorization}\r\n\r\n`);
     expect([res.status, errorCodeOf(res.text)]).toEqual([400, "InvalidArgument"]);
   });
+});
+
+describe("SigV2 (botocore's default presigner, and header auth), with the same keys and allow-list", () => {
+  let out: Record<string, any>;
+  beforeAll(async () => {
+    const r = await botocoreSigV2(proxy.endpoint, B, "bucket-b", "sigv2/ü key+plus.txt");
+    expect(r.stderr).toBe("");
+    out = JSON.parse(r.stdout);
+  }, 30_000);
+
+  test("header-signed put, ranged get and list verify and are served", () => {
+    expect(out.put_status).toBe(200);
+    expect(out.get).toEqual({ status: 206, body: "signed", meta: { signer: "hmacv1" } });
+    expect(out.list_keys).toEqual(["sigv2/ü key+plus.txt"]);
+  });
+
+  test("the presigned URLs botocore makes by default are SigV2, and verify", async () => {
+    expect(new URL(out.presigned_get).searchParams.get("AWSAccessKeyId")).toBe(B.accessKeyId);
+    const res = await fetch(out.presigned_get);
+    expect([res.status, await res.text()]).toEqual([200, "signed with SigV2 by botocore"]);
+    const override = await fetch(out.presigned_get_override);
+    expect([override.status, override.headers.get("content-type")]).toEqual([200, "application/x-override"]);
+    expect((await fetch(out.presigned_put, { method: "PUT", body: "via a SigV2 URL" })).status).toBe(200);
+    expect(await (await direct.send(new GetObjectCommand({ Bucket: "bucket-b", Key: "sigv2/ü key+plus.txt.put" }))).Body!.transformToString()).toBe("via a SigV2 URL");
+  });
+
+  test("tampered, expired, for the other bucket, or carrying an unsigned x-amz-* header: refused", async () => {
+    const code = async (url: string, init?: RequestInit) => {
+      const res = await fetch(url, init);
+      return [res.status, errorCodeOf(await res.text())];
+    };
+    const url = new URL(out.presigned_get);
+    const sig = url.searchParams.get("Signature")!;
+    const tampered = new URL(url);
+    tampered.searchParams.set("Signature", (sig[0] === "A" ? "B" : "A") + sig.slice(1));
+    expect(await code(tampered.href)).toEqual([403, "SignatureDoesNotMatch"]);
+    const later = new URL(url);
+    later.searchParams.set("Expires", String(Number(url.searchParams.get("Expires")) + 3600));
+    expect(await code(later.href)).toEqual([403, "SignatureDoesNotMatch"]);
+    expect(await code(out.presigned_expired)).toEqual([403, "AccessDenied"]);
+    expect(await code(out.presigned_get.replace("/bucket-b/", "/bucket-a/"))).toEqual([403, "SignatureDoesNotMatch"]);
+    expect(await code(out.presigned_get, { headers: { "x-amz-server-side-encryption-customer-algorithm": "AES256" } })).toEqual([403, "SignatureDoesNotMatch"]);
+    const wrongKey = new URL(url);
+    wrongKey.searchParams.set("AWSAccessKeyId", "AKIDNOBODY");
+    expect(await code(wrongKey.href)).toEqual([403, "InvalidAccessKeyId"]);
+  });
+
+  test("a valid SigV2 signature by a key limited to the other bucket is AccessDenied", async () => {
+    const r = await botocoreSigV2(proxy.endpoint, A, "bucket-b", "sigv2/by-a.txt");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("AccessDenied");
+  }, 30_000);
 });
 
 describe("refusals are counted", () => {
