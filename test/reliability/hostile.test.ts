@@ -126,3 +126,17 @@ test("two identical Content-Length headers are refused with 400, never forwarded
   expect([(await raw(put)).status, errorCodeOf((await raw(put)).text)]).toEqual([400, "InvalidArgument"]);
   expect(relay.seen).toEqual([]);
 });
+
+test("dot segments in a copy source or a DeleteObjects key, and a path starting //, never reach the backend", async () => {
+  relay.reset();
+  for (const source of [`${B}/../other/x`, `${B}/%2E%2E/other/x`, `${B}/./../other/x`, `${B}/x/../../other/x`]) {
+    const { status, text } = await raw(`PUT /${B}/copy.txt HTTP/1.1\r\nHost: x\r\nx-amz-copy-source: ${source}\r\nContent-Length: 0\r\n\r\n`);
+    expect([source, status, errorCodeOf(text)]).toEqual([source, 400, "InvalidRequest"]);
+  }
+  const body = `<Delete><Object><Key>ok.txt</Key></Object><Object><Key>../other/victim.txt</Key></Object></Delete>`;
+  const del = await raw(`POST /${B}?delete HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  expect([del.status, errorCodeOf(del.text)]).toEqual([400, "InvalidRequest"]);
+  const slashes = await raw(get(`//${B}/ok.txt`));
+  expect([slashes.status, errorCodeOf(slashes.text)]).toEqual([400, "InvalidURI"]);
+  expect(relay.seen).toEqual([]);
+});
