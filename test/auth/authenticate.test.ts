@@ -214,7 +214,8 @@ describe("presigned URLs", () => {
 
   test("an x-amz-* header the presigned URL does not sign gets AccessDenied naming it, as S3 answers", async () => {
     const s = await get({ presignSeconds: 3600, method: "PUT" });
-    for (const extra of [{ "x-amz-copy-source": "bucket/other" }, { "x-amz-meta-owner": "me" }, { "x-amz-storage-class": "GLACIER" }]) {
+    const extras: Array<Record<string, string>> = [{ "x-amz-copy-source": "bucket/other" }, { "x-amz-meta-owner": "me" }, { "x-amz-storage-class": "GLACIER" }];
+    for (const extra of extras) {
       const e = await errorOf(toRequest(s, extra));
       expect([e.code, e.message, e.details.HeadersNotSigned]).toEqual(["AccessDenied", "There were headers present in the request which were not signed", Object.keys(extra)[0]]);
     }

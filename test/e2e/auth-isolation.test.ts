@@ -119,7 +119,8 @@ describe("presigned URLs", () => {
   test("x-amz-* headers the URL does not sign are refused with HeadersNotSigned, nothing forwarded", async () => {
     const url = await getSignedUrl(asB, new PutObjectCommand({ Bucket: "bucket-b", Key: "upload.txt" }), { expiresIn: 300 });
     relay.reset();
-    for (const extra of [{ "x-amz-copy-source": "bucket-b/own.txt" }, { "x-amz-meta-forged": "1" }, { "x-amz-storage-class": "GLACIER" }]) {
+    const extras: Array<Record<string, string>> = [{ "x-amz-copy-source": "bucket-b/own.txt" }, { "x-amz-meta-forged": "1" }, { "x-amz-storage-class": "GLACIER" }];
+    for (const extra of extras) {
       const res = await fetch(url, { method: "PUT", headers: extra, body: "uploaded" });
       const text = await res.text();
       expect([res.status, /<Code>(\w+)</.exec(text)?.[1], /<HeadersNotSigned>([^<]*)</.exec(text)?.[1]]).toEqual([403, "AccessDenied", Object.keys(extra)[0]]);

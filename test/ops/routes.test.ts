@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { StatusSnapshot } from "../../src/ops/metrics.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { sdkClient } from "../support/clients.ts";
 import { fillsSettled, metricValue, parseMetrics } from "../support/prometheus.ts";
@@ -127,7 +128,7 @@ describe("what status.json discloses", () => {
   test("on --metrics-port, the operator's own port, it does", async () => {
     const proxy = await withHits({ "metrics-port": "0" });
     try {
-      const snap = await (await fetch(`http://127.0.0.1:${proxy.opsServer!.port}/_s3proxy/status.json`)).json();
+      const snap = (await (await fetch(`http://127.0.0.1:${proxy.opsServer!.port}/_s3proxy/status.json`)).json()) as StatusSnapshot;
       expect(snap.topObjects[0]).toMatchObject({ object: `${backend.bucket}/private/name-of-a-secret-report.csv` });
       expect(snap.topObjectsHidden).toBeUndefined();
     } finally {
