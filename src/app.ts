@@ -122,11 +122,14 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     metrics,
     metricsPath: config.ops.metricsPath,
     domains: config.domains,
+    // On the S3 port, object names only when anyone may read the objects anyway.
+    discloseObjects: config.ops.metricsPort !== undefined || auth.mode === "none",
     readiness: () => checkReadiness({ upstream, credentials: provider, credentialSource: source, timeoutMs: READINESS_TIMEOUT_MS }),
   });
   const separateOps = config.ops.metricsPort !== undefined;
-  const server = listen(separateOps ? handler : withOpsRoutes(handler, ops), { host: config.host, port: config.port });
-  const opsServer = separateOps ? listen(opsOnly(ops), { host: config.host, port: config.ops.metricsPort! }) : undefined;
+  const onError = (err: unknown) => log.error("request failed outside the pipeline:", err);
+  const server = listen(separateOps ? handler : withOpsRoutes(handler, ops), { host: config.host, port: config.port, onError });
+  const opsServer = separateOps ? listen(opsOnly(ops), { host: config.host, port: config.ops.metricsPort!, onError }) : undefined;
   const servers = opsServer ? [server, opsServer] : [server];
   /** Land the tiers' pending writes and release the cache directory's lock. */
   const closeTiers = () => Promise.all(cache?.tiers.map((t) => t.close()) ?? []);

@@ -11,11 +11,11 @@
 import type { ChunkObserver } from "../s3/aws-chunked.ts";
 import { S3Error } from "../s3/errors.ts";
 import type { S3Operation } from "../s3/operation.ts";
-import { decodeComponent } from "../s3/uri.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import { EMPTY_SHA256, UNSIGNED_PAYLOAD } from "./canonical.ts";
 import { chunkSignatureVerifier, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER } from "./chunk-signatures.ts";
 import { contentSha256Mismatch, verifyPayloadSha256 } from "./payload-sha256.ts";
+import { checkSigV2Time, readSigV2Claim, sigV2ResourcePath, verifySigV2, type SigV2Input } from "./sigv2-verify.ts";
 import { SigningKeyCache } from "./signing-key.ts";
 import { checkScope, checkSignedAmzHeaders, checkTime, readClaim, verifySignature, type InboundRequest, type SigV4Claim } from "./sigv4-verify.ts";
 import { VerifiedSignatureCache } from "./verified-signatures.ts";
@@ -108,9 +108,27 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
   }
 
   async function sigv4(op: S3Operation, req: Request): Promise<AuthResult> {
+    const v2 = await sigv2(op, req);
+    if (v2) return v2;
     const { key, claim, signingKey } = (await reverify(req)) ?? (await verify(op, req));
     checkBuckets(op, key.buckets);
     return verifiedBody(req, claim, signingKey, { mode: opts.mode, principal: claim.accessKeyId });
+  }
+
+  /** SigV2 (header or presigned), or undefined when the request is not SigV2-signed. Same key lookup and allow-list. */
+  async function sigv2(op: S3Operation, req: Request): Promise<AuthResult | undefined> {
+    const claim = readSigV2Claim({ query: op.query, headers: req.headers });
+    if (!claim) return undefined;
+    const input: SigV2Input = { method: req.method, resourcePath: sigV2ResourcePath(op, new URL(req.url).pathname), query: op.query, headers: req.headers };
+    const key = await opts.lookupKey!(claim.accessKeyId);
+    if (!key) throw new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", { AWSAccessKeyId: claim.accessKeyId });
+    checkSigV2Time(claim, now());
+    verifySigV2(input, claim, key.secretAccessKey, opts.debug);
+    checkBuckets(op, key.buckets);
+    const hash = req.headers.get("x-amz-content-sha256") ?? UNSIGNED_PAYLOAD;
+    // Chunk signatures are SigV4's, keyed with a scope a SigV2 request does not have.
+    if (hash === STREAMING_SIGNED || hash === STREAMING_SIGNED_TRAILER) throw new S3Error("InvalidRequest", "Signed aws-chunked bodies need SigV4 (AWS4-HMAC-SHA256).");
+    return unsignedOrLiteralBody(req, hash, { mode: opts.mode, principal: claim.accessKeyId });
   }
 
   async function webIdentity(op: S3Operation, req: Request): Promise<AuthResult> {
@@ -145,6 +163,18 @@ function bearerToken(headers: Headers): string | undefined {
  */
 function verifiedBody(req: Request, claim: SigV4Claim, signingKey: Uint8Array, identity: Identity): AuthResult {
   const hash = claim.payloadHash;
+  if (hash === STREAMING_SIGNED || hash === STREAMING_SIGNED_TRAILER) {
+    return {
+      identity,
+      body: req.body,
+      observeChunks: chunkSignatureVerifier({ signingKey, amzDate: claim.amzDate, scope: claim.scope, seedSignature: claim.signature, signedTrailer: hash === STREAMING_SIGNED_TRAILER }),
+    };
+  }
+  return unsignedOrLiteralBody(req, hash, identity);
+}
+
+/** A body covered by a literal SHA-256 (checked while it streams) or by no signature at all. */
+function unsignedOrLiteralBody(req: Request, hash: string, identity: Identity): AuthResult {
   if (LITERAL_SHA256.test(hash)) {
     const length = req.headers.get("content-length");
     // An empty body is never read on the way out, so check it here.
@@ -158,34 +188,14 @@ function verifiedBody(req: Request, claim: SigV4Claim, signingKey: Uint8Array, i
     case UNSIGNED_PAYLOAD:
     case STREAMING_UNSIGNED_TRAILER:
       return { identity, body: req.body };
-    case STREAMING_SIGNED:
-    case STREAMING_SIGNED_TRAILER:
-      return {
-        identity,
-        body: req.body,
-        observeChunks: chunkSignatureVerifier({ signingKey, amzDate: claim.amzDate, scope: claim.scope, seedSignature: claim.signature, signedTrailer: hash === STREAMING_SIGNED_TRAILER }),
-      };
     default:
       throw new S3Error("InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER], STREAMING-UNSIGNED-PAYLOAD-TRAILER, or a valid sha256 value.");
   }
 }
 
-/** A limited key reaches only its buckets: the one addressed and, for copies, the source. */
-export function checkBuckets(op: Pick<S3Operation, "bucket" | "headers">, buckets: ReadonlySet<string> | undefined): void {
+/** A limited key reaches only its buckets: the one addressed and, for copies, the source (parsed and checked once, forwarded as parsed). */
+export function checkBuckets(op: Pick<S3Operation, "bucket" | "copySource">, buckets: ReadonlySet<string> | undefined): void {
   if (buckets === undefined) return;
   if (op.bucket === undefined || !buckets.has(op.bucket)) throw accessDenied();
-  const source = op.headers.get("x-amz-copy-source");
-  if (source !== null) {
-    const bucket = copySourceBucket(source);
-    if (bucket === undefined || !buckets.has(bucket)) throw accessDenied();
-  }
-}
-
-/** `bucket/key[?versionId=…]`, URL-encoded, with or without a leading slash. */
-export function copySourceBucket(source: string): string | undefined {
-  const decoded = decodeComponent(source.split("?")[0]!, false);
-  if (decoded === undefined) return undefined;
-  const path = decoded.startsWith("/") ? decoded.slice(1) : decoded;
-  const slash = path.indexOf("/");
-  return slash <= 0 ? undefined : path.slice(0, slash);
+  if (op.copySource !== undefined && !buckets.has(op.copySource.bucket)) throw accessDenied();
 }

@@ -5,7 +5,8 @@
  */
 import { S3Error } from "../s3/errors.ts";
 import type { QueryParam } from "../s3/uri.ts";
-import { ALGORITHM, canonicalRequest, stringToSign, UNSIGNED_PAYLOAD } from "./canonical.ts";
+import { ALGORITHM, canonicalRequest, stringToSign, UNSIGNED_PAYLOAD, type CanonicalInput } from "./canonical.ts";
+import { printableCanonicalRequest } from "./debug-dump.ts";
 import { hmac, signaturesEqual } from "./signing-key.ts";
 
 export interface InboundRequest {
@@ -91,15 +92,30 @@ function splitSignedHeaders(text: string, fail: (why: string) => S3Error): strin
 }
 
 /**
- * Read the signature a request carries. Undefined when it carries none (anonymous);
- * throws when it carries one that is malformed or of an unsupported kind.
+ * Read the SigV4 signature a request carries. Undefined when it carries none (anonymous);
+ * throws when it carries one that is malformed or of an unsupported kind. SigV2 requests
+ * are read by sigv2-verify.ts before this is asked.
  */
 export function readClaim(req: InboundRequest): SigV4Claim | undefined {
   const authorization = req.headers.get("authorization");
-  if (authorization !== null) return readHeaderClaim(authorization, req.headers);
+  if (authorization !== null) {
+    checkOneMechanism(authorization, req.query);
+    return readHeaderClaim(authorization, req.headers);
+  }
   if (queryParam(req.query, "X-Amz-Algorithm") !== undefined) return readPresignedClaim(req);
-  if (queryParam(req.query, "AWSAccessKeyId") !== undefined) throw unsupported();
   return undefined;
+}
+
+/**
+ * One credential per request, as S3 insists: an Authorization header beside presign
+ * parameters, or two Authorization headers (Bun joins them with ", "), would leave which
+ * one is checked and which one the reader believes to chance.
+ */
+export function checkOneMechanism(authorization: string, query: readonly QueryParam[]): void {
+  const presigned = queryParam(query, "X-Amz-Algorithm") !== undefined || queryParam(query, "AWSAccessKeyId") !== undefined || queryParam(query, "Signature") !== undefined;
+  if (presigned || /,\s*(?:AWS4-HMAC-SHA256|AWS|Bearer)\s/.test(authorization)) {
+    throw new S3Error("InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified", { ArgumentName: "Authorization" });
+  }
 }
 
 function readHeaderClaim(authorization: string, headers: Headers): SigV4Claim {
@@ -109,8 +125,9 @@ function readHeaderClaim(authorization: string, headers: Headers): SigV4Claim {
   const fields = new Map<string, string>();
   for (const part of authorization.slice(space + 1).split(",")) {
     const eq = part.indexOf("=");
-    if (eq === -1) throw malformedHeader("expected Credential, SignedHeaders and Signature.");
-    fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    const name = part.slice(0, eq).trim();
+    if (eq === -1 || fields.has(name)) throw malformedHeader("expected Credential, SignedHeaders and Signature.");
+    fields.set(name, part.slice(eq + 1).trim());
   }
   const credential = fields.get("Credential");
   const signedHeaders = fields.get("SignedHeaders");
@@ -196,9 +213,12 @@ export function checkTime(claim: SigV4Claim, now: number): void {
   }
 }
 
-/** Header auth: S3 refuses x-amz-* headers the signature does not cover (they change what a request does). */
+/**
+ * S3 refuses x-amz-* headers the signature does not cover, on header-signed and presigned
+ * requests alike: they change what a request does (a copy source turns a presigned PUT into
+ * a copy from elsewhere), and the backend request carrying them is signed with the proxy's key.
+ */
 export function checkSignedAmzHeaders(claim: SigV4Claim, headers: Headers): void {
-  if (claim.presigned) return;
   const unsigned: string[] = [];
   headers.forEach((_, name) => {
     if (name.startsWith("x-amz-") && !claim.signedHeaders.includes(name)) unsigned.push(name);
@@ -206,17 +226,12 @@ export function checkSignedAmzHeaders(claim: SigV4Claim, headers: Headers): void
   if (unsigned.length > 0) throw new S3Error("AccessDenied", "There were headers present in the request which were not signed", { HeadersNotSigned: unsigned.join(", ") });
 }
 
-/** Lines that would reveal a session token in a debug dump of the canonical request. */
-function redact(text: string): string {
-  return text.replace(/^(x-amz-security-token:).*$/m, "$1<redacted>").replace(/(X-Amz-Security-Token=)[^&\n]*/, "$1<redacted>");
-}
-
 /**
  * Check the signature with the signing key for the claim's scope. On mismatch, the
  * expected canonical request and string to sign go to `debug` (never to the client).
  */
 export function verifySignature(req: InboundRequest, claim: SigV4Claim, signingKey: Uint8Array, debug?: (message: string) => void): void {
-  const canonical = canonicalRequest({
+  const input: CanonicalInput = {
     method: req.method,
     rawPath: req.rawPath,
     query: req.query,
@@ -224,11 +239,12 @@ export function verifySignature(req: InboundRequest, claim: SigV4Claim, signingK
     signedHeaders: claim.signedHeaders,
     payloadHash: claim.payloadHash,
     presigned: claim.presigned,
-  });
+  };
+  const canonical = canonicalRequest(input);
   const toSign = stringToSign(claim.amzDate, claim.scope, canonical);
   const expected = hmac(signingKey, toSign).toString("hex");
   if (!signaturesEqual(expected, claim.signature)) {
-    debug?.(`SignatureDoesNotMatch for ${claim.accessKeyId}; canonical request:\n${redact(canonical)}\nstring to sign:\n${toSign}`);
+    debug?.(`SignatureDoesNotMatch for ${claim.accessKeyId}; canonical request:\n${printableCanonicalRequest(input)}\nstring to sign:\n${toSign}`);
     throw new S3Error("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
   }
 }

@@ -24,14 +24,15 @@ export interface AccessEntry {
   upstreamMs?: number;
 }
 
-export type AccessLog = (method: string, url: URL, res: Response, record: RequestRecord, ms: number) => void;
+/** `path` is the request's path as received (percent-encoded), without the query. */
+export type AccessLog = (method: string, path: string, res: Response, record: RequestRecord, ms: number) => void;
 
-export function accessEntry(method: string, url: URL, res: Response, record: RequestRecord, ms: number): AccessEntry {
+export function accessEntry(method: string, path: string, res: Response, record: RequestRecord, ms: number): AccessEntry {
   const entry: AccessEntry = {
     requestId: record.requestId,
     keyId: record.identity?.accessKeyId,
     method,
-    path: url.pathname,
+    path,
     op: record.op?.kind,
     bucket: record.op?.bucket,
     key: record.op?.key,
@@ -63,11 +64,11 @@ function logfmtValue(v: string): string {
  * stderr in the same shapes as the other log lines: `[info] …` or one JSON object.
  */
 export function createAccessLog(log: Logger, format: LogFormat, write: LineWriter = batchedLineWriter((chunk) => process.stderr.write(chunk))): AccessLog {
-  return (method, url, res, record, ms) => {
+  return (method, path, res, record, ms) => {
     if (log.level < 3) return; // below info: skip building the line at all
-    const entry = accessEntry(method, url, res, record, ms);
+    const entry = accessEntry(method, path, res, record, ms);
     const time = new Date().toISOString();
-    if (format === "json") write(JSON.stringify({ time, level: "info", msg: `${method} ${url.pathname} ${res.status}`, access: true, ...entry }));
+    if (format === "json") write(JSON.stringify({ time, level: "info", msg: `${method} ${path} ${res.status}`, access: true, ...entry }));
     else write(`${time} [info] ${formatAccessLine(entry)}`);
   };
 }

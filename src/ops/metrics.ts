@@ -49,6 +49,8 @@ export interface StatusSnapshot {
     evictions: number;
   };
   topObjects: Array<{ object: string; hits: number }>;
+  /** True when the top objects are withheld from this endpoint (client auth on, S3 port). */
+  topObjectsHidden?: true;
 }
 
 export class ProxyMetrics {
@@ -110,6 +112,7 @@ export class ProxyMetrics {
     }
     if (record.error === "BadGateway") this.recordUpstreamError(record.upstreamMs === undefined ? "unreachable" : "bad_answer");
     else if (record.error === "GatewayTimeout") this.recordUpstreamError("timeout");
+    if (record.authFailure !== undefined) this.recordAuthFailure(record.authFailure);
     if ((record.cache === "HIT" || record.cache === "PARTIAL") && record.op?.key !== undefined) this.topObjects.add(`${record.op.bucket}/${record.op.key}`);
   }
 
@@ -117,7 +120,7 @@ export class ProxyMetrics {
     this.upstreamErrors.inc({ kind });
   }
 
-  /** Called by authentication for every refused request, with the S3 error code sent. */
+  /** Every request refused by client authentication, with the S3 error code sent. */
   recordAuthFailure(code: string): void {
     this.authFailures.inc({ code });
   }
@@ -126,7 +129,7 @@ export class ProxyMetrics {
     return this.registry.render();
   }
 
-  snapshot(topN = 10): StatusSnapshot {
+  snapshot({ topN = 10, objects = true }: { topN?: number; objects?: boolean } = {}): StatusSnapshot {
     const stats = this.sources.cache?.stats;
     const store = this.sources.cache?.store;
     const hits = stats?.hits ?? 0;
@@ -150,7 +153,8 @@ export class ProxyMetrics {
         limitBytes: store?.limit ?? 0,
         evictions: store?.evictions ?? 0,
       },
-      topObjects: this.topObjects.top(topN).map((e) => ({ object: e.item, hits: e.count })),
+      topObjects: objects ? this.topObjects.top(topN).map((e) => ({ object: e.item, hits: e.count })) : [],
+      ...(objects ? {} : { topObjectsHidden: true as const }),
     };
   }
 

@@ -23,6 +23,11 @@ export interface OpsDeps {
   metricsPath: string;
   /** The proxy's own host names (--domain): requests to `<bucket>.<domain>` are never ours. */
   domains: readonly string[];
+  /**
+   * Whether status.json may name the most-hit objects. Not on a port anyone can reach while
+   * clients must authenticate: bucket and key names are theirs to see, not every caller's.
+   */
+  discloseObjects: boolean;
 }
 
 /** Answer an operator request, or undefined when the request belongs to the S3 pipeline. */
@@ -37,7 +42,7 @@ export function createOpsRoutes(deps: OpsDeps): OpsRoutes {
       return Response.json(report, { status: report.ready ? 200 : 503 });
     },
     [`${OPS_PREFIX}status`]: () => new Response(STATUS_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }),
-    [`${OPS_PREFIX}status.json`]: () => Response.json(deps.metrics.snapshot()),
+    [`${OPS_PREFIX}status.json`]: () => Response.json(deps.metrics.snapshot({ objects: deps.discloseObjects })),
   };
   return (req) => {
     const path = pathOf(req.url);

@@ -91,7 +91,7 @@ export const STATUS_PAGE = `<!doctype html>
       tr.append(name, hits);
       return tr;
     });
-    if (!rows.length) { const tr = document.createElement("tr"); const td = document.createElement("td"); td.colSpan = 2; td.className = "muted"; td.textContent = "no cache hits yet"; tr.append(td); rows.push(tr); }
+    if (!rows.length) { const tr = document.createElement("tr"); const td = document.createElement("td"); td.colSpan = 2; td.className = "muted"; td.textContent = s.topObjectsHidden ? "object names are shown on --metrics-port only while clients must authenticate" : "no cache hits yet"; tr.append(td); rows.push(tr); }
     $("top-objects").replaceChildren(...rows);
     $("updated").textContent = "updated " + new Date().toLocaleTimeString();
     $("error").textContent = "";

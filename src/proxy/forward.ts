@@ -6,9 +6,10 @@
  */
 import { decodeAwsChunkedStream, decodedLengthCheck, type ChunkObserver } from "../s3/aws-chunked.ts";
 import { trailingChecksumVerifier } from "../s3/checksum.ts";
+import { formatCopySource } from "../s3/copy-source.ts";
 import { S3Error } from "../s3/errors.ts";
 import { PRESIGN_PARAMS, type S3Operation } from "../s3/operation.ts";
-import { readXmlBody } from "../s3/xml-body.ts";
+import { checkDeleteObjectsKeys, readXmlBody } from "../s3/xml-body.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import { forwardedRequestHeaders, isAwsChunked } from "./request-headers.ts";
@@ -34,6 +35,8 @@ export function upstreamQuery(op: S3Operation) {
 export async function forward(upstream: UpstreamClient, input: ForwardInput): Promise<Response> {
   const { op } = input;
   const headers = forwardedRequestHeaders(op.headers);
+  // The source as parsed and authorised, never the client's spelling of it.
+  if (op.copySource !== undefined) headers.set("x-amz-copy-source", formatCopySource(op.copySource));
   let body: ReadableStream<Uint8Array> | Uint8Array | null = null;
   if (input.body !== null && hasBody(op.headers)) {
     if (isAwsChunked(op.headers)) {
@@ -47,7 +50,11 @@ export async function forward(upstream: UpstreamClient, input: ForwardInput): Pr
       const length = op.headers.get("content-length");
       if (length === null) throw new S3Error("MissingContentLength", "You must provide the Content-Length HTTP header.");
       headers.set("content-length", length);
-      body = XML_BODIES.has(op.kind) ? await readXmlBody(input.body, Number(length)) : input.body;
+      if (XML_BODIES.has(op.kind)) {
+        const xml = await readXmlBody(input.body, Number(length));
+        if (op.kind === "DeleteObjects") checkDeleteObjectsKeys(xml.doc);
+        body = xml.bytes;
+      } else body = input.body;
     }
   }
   return upstream.send({ method: op.method, bucket: op.bucket, key: op.key, query: upstreamQuery(op), headers, body, signal: input.signal, credentials: input.credentials });

@@ -49,6 +49,8 @@ export interface RequestRecord {
   identity?: { accessKeyId: string };
   /** The S3 error code the proxy answered with, if it produced the error itself. */
   error?: string;
+  /** The S3 error code of a refusal by client authentication. */
+  authFailure?: string;
 }
 
 export type Handler = (req: Request) => Promise<Response>;
@@ -58,30 +60,45 @@ export function createHandler(ctx: ProxyContext): Handler {
   return async (req) => {
     const started = performance.now();
     const record: RequestRecord = { requestId: nextRequestId() };
-    const url = new URL(req.url);
+    // Bun builds req.url from the Host header: a missing or malformed one leaves no URL.
+    const url = URL.parse(req.url);
+    const path = url?.pathname ?? rawPath(req.url);
     let res: Response;
     inflight++;
     try {
       if (inflight > ctx.maxInflight) throw new S3Error("SlowDown", "Please reduce your request rate.");
+      if (url === null) throw new S3Error("InvalidArgument", "The Host header is missing or is not a valid host.", { ArgumentName: "Host" });
       const op = parseOperation(req.method, url, req.headers, ctx.parse);
       record.op = op;
-      const auth = await ctx.authenticate(op, req);
+      const auth = await ctx.authenticate(op, req).catch((err: unknown) => {
+        if (err instanceof S3Error) record.authFailure = err.code;
+        throw err;
+      });
       record.identity = { accessKeyId: auth.identity.principal };
       res = await actingAs(auth.credentials, () => serve(ctx, op, req, auth, record));
     } catch (err) {
       // A client that went away mid-request is no server error worth a log line.
       if (!(err instanceof S3Error) && !req.signal.aborted) ctx.log.error(`request ${record.requestId} failed:`, err);
       record.error = err instanceof S3Error ? err.code : "InternalError";
-      res = renderError(err, { requestId: record.requestId, resource: url.pathname, method: req.method });
+      // A body chunk or trailer that fails its signature is refused while it streams.
+      if (record.error === "SignatureDoesNotMatch") record.authFailure ??= record.error;
+      res = renderError(err, { requestId: record.requestId, resource: path, method: req.method });
     } finally {
       inflight--;
     }
     if (!res.headers.has("x-amz-request-id")) res.headers.set("x-amz-request-id", record.requestId);
     const ms = performance.now() - started;
-    ctx.accessLog?.(req.method, url, res, record, ms);
+    ctx.accessLog?.(req.method, path, res, record, ms);
     ctx.metrics?.requestFinished(record, res, ms);
     return res;
   };
+}
+
+/** The path of a request URL that did not parse: what followed the scheme and authority, without the query. */
+function rawPath(url: string): string {
+  const path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "");
+  const q = path.indexOf("?");
+  return q === -1 ? path : path.slice(0, q);
 }
 
 /** Cache or forward one authenticated operation. */

@@ -3,7 +3,9 @@
  * the operation kind. Pure: takes the URL and headers, does no I/O. Everything after this
  * point (auth, cache, forwarding) works from the parsed operation, never from the raw URL.
  */
+import { parseCopySource, type CopySource } from "./copy-source.ts";
 import { S3Error } from "./errors.ts";
+import { checkBucketName, checkObjectKey } from "./names.ts";
 import { decodeComponent, type QueryParam } from "./uri.ts";
 
 export type OperationKind =
@@ -40,6 +42,8 @@ export interface S3Operation {
   query: QueryParam[];
   headers: Headers;
   style: "path" | "virtual";
+  /** `x-amz-copy-source`, parsed and checked; forwarded re-encoded from this, never as received. */
+  copySource?: CopySource;
 }
 
 export interface ParseOptions {
@@ -55,12 +59,14 @@ const METHODS = new Set(["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"]);
 
 export function parseOperation(method: string, url: URL, headers: Headers, opts: ParseOptions): S3Operation {
   if (!METHODS.has(method)) throw new S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.", { Method: method });
+  // Bun joins repeated headers with ", ": two Content-Length headers arrive as "5, 5".
+  const length = headers.get("content-length");
+  if (length !== null && !/^\d+$/.test(length)) throw new S3Error("InvalidArgument", "Content-Length must be one decimal number.", { ArgumentName: "Content-Length" });
   const query = parseQuery(url.search);
   const host = (headers.get("host") ?? url.host).toLowerCase();
   const rawPath = url.pathname;
   const path = decodeComponent(rawPath, false);
   if (path === undefined) throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
-  if (path.includes("\0")) throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
 
   let bucket: string | undefined;
   let key: string | undefined;
@@ -73,16 +79,19 @@ export function parseOperation(method: string, url: URL, headers: Headers, opts:
   } else {
     const rest = path.slice(1);
     const slash = rest.indexOf("/");
+    // `//bucket/key` names no bucket: refused, rather than parsed as the service (ListBuckets)
+    // while its path still reaches an object.
+    if (slash === 0) throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
     bucket = slash === -1 ? rest : rest.slice(0, slash);
     key = slash === -1 || slash === rest.length - 1 ? undefined : rest.slice(slash + 1);
     if (bucket === "") bucket = undefined;
   }
-  if (bucket !== undefined && !isPlausibleBucket(bucket)) {
-    throw new S3Error("InvalidBucketName", "The specified bucket is not valid.", { BucketName: bucket });
-  }
-  if (key !== undefined) checkKey(key);
+  if (bucket !== undefined) checkBucketName(bucket);
+  if (key !== undefined) checkObjectKey(key);
+  const source = headers.get("x-amz-copy-source");
+  const copySource = source === null ? undefined : parseCopySource(source);
   const kind = classify(method, bucket, key, query, headers);
-  return { kind, method, bucket, key, query, headers, style };
+  return { kind, method, bucket, key, query, headers, style, copySource };
 }
 
 /** Decoded query parameters; `+` means space as in form encoding, like S3 reads it. */
@@ -117,23 +126,6 @@ function virtualHostBucket(host: string, domains: readonly string[]): string | u
     if (hostname.endsWith("." + domain)) return hostname.slice(0, -(domain.length + 1));
   }
   return undefined;
-}
-
-/** Loose check: real backends accept legacy names (uppercase, underscores), so only reject what can never be a bucket. */
-function isPlausibleBucket(bucket: string): boolean {
-  return bucket.length >= 1 && bucket.length <= 255 && /^[A-Za-z0-9._-]+$/.test(bucket) && bucket !== "." && bucket !== "..";
-}
-
-/**
- * Keys with `.` or `..` segments cannot be sent faithfully: every HTTP stack between here
- * and the backend (Bun's fetch included) normalises them away, so the backend would see a
- * different key from the one authorised and cached. Reject them instead of guessing.
- */
-const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
-
-function checkKey(key: string): void {
-  if (key.length > 1024 * 4) throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
-  if (DOT_SEGMENT.test(key)) throw new S3Error("InvalidRequest", "Keys with '.' or '..' path segments are not supported by this proxy.");
 }
 
 function classify(method: string, bucket: string | undefined, key: string | undefined, query: QueryParam[], headers: Headers): OperationKind {
@@ -178,7 +170,7 @@ function classify(method: string, bucket: string | undefined, key: string | unde
 
 /**
  * Query parameters that authenticate a presigned URL, SigV4 and the legacy SigV2 form
- * (boto3 < 1.28 and s3cmd presign with SigV2 by default). They ride along on any operation.
+ * (botocore's generate_presigned_url and s3cmd presign with SigV2 by default). They ride along on any operation.
  */
 export const PRESIGN_PARAMS: ReadonlySet<string> = new Set([
   "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token", "X-Amz-Content-Sha256",

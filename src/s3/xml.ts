@@ -2,7 +2,9 @@
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 
 const builder = new XMLBuilder({ ignoreAttributes: true, suppressEmptyNode: false, processEntities: true });
-const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, processEntities: true });
+// htmlEntities: numeric character references (`&#46;`) are decoded as every XML parser does;
+// left literal, a key checked here would not be the key the backend reads.
+const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, processEntities: true, htmlEntities: true });
 
 const PROLOG = '<?xml version="1.0" encoding="UTF-8"?>';
 

@@ -2,9 +2,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { StatusSnapshot } from "../../src/ops/metrics.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { sdkClient } from "../support/clients.ts";
-import { metricValue, parseMetrics } from "../support/prometheus.ts";
+import { fillsSettled, metricValue, parseMetrics } from "../support/prometheus.ts";
 import { startTestProxy } from "../support/proxy.ts";
 
 let backend: Backend;
@@ -94,6 +95,44 @@ describe("--metrics-port", () => {
       expect(stderr).toContain(`s3proxy: --metrics-port: 127.0.0.1:${squatter.port} is already in use`);
     } finally {
       await squatter.stop(true);
+    }
+  });
+});
+
+describe("what status.json discloses", () => {
+  const KEY = { accessKeyId: "AKIDSTATUS", secretAccessKey: "status-secret" };
+
+  /** A proxy in sigv4 whose cache has served one object twice; its S3 port and, if any, its ops port. */
+  async function withHits(flags: Record<string, string>) {
+    const proxy = await startTestProxy(backend, { "client-keys-inline": `${KEY.accessKeyId}:${KEY.secretAccessKey}`, prefetch: "false", ...flags });
+    const client = sdkClient(proxy.endpoint, { ...KEY, region: backend.region }, { responseChecksumValidation: "WHEN_REQUIRED" });
+    await client.send(new PutObjectCommand({ Bucket: backend.bucket, Key: "private/name-of-a-secret-report.csv", Body: "x".repeat(1000) }));
+    for (let i = 0; i < 3; i++) await (await client.send(new GetObjectCommand({ Bucket: backend.bucket, Key: "private/name-of-a-secret-report.csv", Range: "bytes=0-9" }))).Body!.transformToByteArray();
+    await fillsSettled(proxy.opsServer ? `http://127.0.0.1:${proxy.opsServer.port}` : proxy.endpoint);
+    client.destroy();
+    return proxy;
+  }
+
+  test("with client authentication, the S3 port's status.json names no object to an unauthenticated caller", async () => {
+    const proxy = await withHits({});
+    try {
+      const text = await (await fetch(`${proxy.endpoint}/_s3proxy/status.json`)).text();
+      expect(text).not.toContain("name-of-a-secret-report");
+      expect(JSON.parse(text)).toMatchObject({ topObjects: [], topObjectsHidden: true });
+      expect(await (await fetch(`${proxy.endpoint}/_s3proxy/metrics`)).text()).not.toContain("name-of-a-secret-report");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test("on --metrics-port, the operator's own port, it does", async () => {
+    const proxy = await withHits({ "metrics-port": "0" });
+    try {
+      const snap = (await (await fetch(`http://127.0.0.1:${proxy.opsServer!.port}/_s3proxy/status.json`)).json()) as StatusSnapshot;
+      expect(snap.topObjects[0]).toMatchObject({ object: `${backend.bucket}/private/name-of-a-secret-report.csv` });
+      expect(snap.topObjectsHidden).toBeUndefined();
+    } finally {
+      await proxy.stop();
     }
   });
 });

@@ -14,6 +14,7 @@ import { binaryFormat } from "../../scripts/release-verify.ts";
 import { OPTIONS } from "../../src/options.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
+import { errorCodeOf, rawRequest } from "../support/raw-http.ts";
 
 const HOST_TARGET = TARGETS.find((t) => t.name === `${process.platform}-${process.arch}`)!;
 
@@ -122,6 +123,15 @@ describe("the compiled binary", () => {
     second.process.kill();
     await second.process.exited;
     expect(second.endpoint).toStartWith("http://127.0.0.1:");
+  });
+
+  test("a request without a Host, or with a malformed one, gets 400 S3 XML, never Bun's page of source and stack", async () => {
+    const port = Number(new URL(proxy.endpoint).port);
+    for (const request of ["GET /b/x HTTP/1.0\r\n\r\n", "GET /b/x HTTP/1.1\r\nHost: a b\r\n\r\n", "GET /b/x HTTP/1.1\r\nHost: [::1\r\n\r\n"]) {
+      const { status, text } = await rawRequest(port, request);
+      expect([status, errorCodeOf(text)]).toEqual([400, "InvalidArgument"]);
+      for (const leak of ["handler.ts", "<html", "src/"]) expect(text).not.toContain(leak);
+    }
   });
 
   test("put then get through it returns the bytes the backend stored", async () => {

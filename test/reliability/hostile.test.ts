@@ -4,10 +4,10 @@
  * Path tricks must either be rejected or reach the backend as the key that was parsed.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Socket } from "bun";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
+import { errorCodeOf, rawRequest, type RawAnswer } from "../support/raw-http.ts";
 
 let backend: Backend;
 let relay: CountingRelay;
@@ -26,61 +26,8 @@ afterAll(async () => {
   await backend?.stop();
 });
 
-/** Send raw bytes, return the status line's code (0 when the connection closed without an answer) and the raw answer. */
-async function raw(request: string | Uint8Array, timeoutMs = 3000): Promise<{ status: number; text: string }> {
-  const port = proxy.server.port!;
-  return new Promise((resolve) => {
-    let text = "";
-    let settled = false;
-    const finish = () => {
-      if (settled) return;
-      settled = true;
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      resolve({ status: m ? Number(m[1]) : 0, text });
-    };
-    const timer = setTimeout(() => {
-      finish();
-      sock?.end();
-    }, timeoutMs);
-    let sock: Socket<undefined> | undefined;
-    Bun.connect<undefined>({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        open(s) {
-          sock = s;
-          s.write(request);
-        },
-        data(_s, d) {
-          text += new TextDecoder().decode(d);
-          if (answerComplete(text)) {
-            clearTimeout(timer);
-            finish();
-            _s.end();
-          }
-        },
-        close() {
-          clearTimeout(timer);
-          finish();
-        },
-        error() {
-          clearTimeout(timer);
-          finish();
-        },
-      },
-    }).catch(() => finish());
-  });
-}
-
-/** Whether a raw HTTP answer has arrived whole (by Content-Length, or the last chunk). */
-function answerComplete(text: string): boolean {
-  const end = text.indexOf("\r\n\r\n");
-  if (end === -1) return false;
-  const head = text.slice(0, end);
-  if (/^HTTP\/1\.1 (1\d\d|204|304)/.test(head)) return true;
-  const length = /content-length: (\d+)/i.exec(head);
-  if (length) return Buffer.byteLength(text.slice(end + 4)) >= Number(length[1]);
-  return /transfer-encoding: chunked/i.test(head) ? text.endsWith("0\r\n\r\n") : false;
+function raw(request: string | Uint8Array, timeoutMs = 3000): Promise<RawAnswer> {
+  return rawRequest(proxy.server.port!, request, timeoutMs);
 }
 
 const B = "test-bucket";
@@ -160,4 +107,36 @@ test("path tricks reach the backend as the parsed key or are rejected", async ()
   const encodedSlash = await fetch(`${proxy.endpoint}/${B}/dir%2Ffile.txt`, { method: "PUT", body: "slash" });
   expect(encodedSlash.status).toBe(200);
   expect(await (await fetch(`${backend.endpoint}/${B}/dir/file.txt`)).text()).toBe("slash");
+});
+
+test("a missing or malformed Host is 400 with S3's XML, never a 500 or Bun's page of source and stack", async () => {
+  relay.reset();
+  const requests = [`GET /${B}/ok.txt HTTP/1.0\r\n\r\n`, ...["", "a b", "a/b", "a@b", "a:99999", "[::1", "x:-1"].map((h) => `GET /${B}/ok.txt HTTP/1.1\r\nHost: ${h}\r\n\r\n`)];
+  for (const request of requests) {
+    const { status, text } = await raw(request);
+    expect([JSON.stringify(request), status, errorCodeOf(text)]).toEqual([JSON.stringify(request), 400, "InvalidArgument"]);
+    for (const leak of ["handler.ts", "<html", process.cwd()]) expect(text).not.toContain(leak);
+  }
+  expect(relay.seen).toEqual([]);
+});
+
+test("two identical Content-Length headers are refused with 400, never forwarded", async () => {
+  relay.reset();
+  const put = `PUT /${B}/dup.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello`;
+  expect([(await raw(put)).status, errorCodeOf((await raw(put)).text)]).toEqual([400, "InvalidArgument"]);
+  expect(relay.seen).toEqual([]);
+});
+
+test("dot segments in a copy source or a DeleteObjects key, and a path starting //, never reach the backend", async () => {
+  relay.reset();
+  for (const source of [`${B}/../other/x`, `${B}/%2E%2E/other/x`, `${B}/./../other/x`, `${B}/x/../../other/x`]) {
+    const { status, text } = await raw(`PUT /${B}/copy.txt HTTP/1.1\r\nHost: x\r\nx-amz-copy-source: ${source}\r\nContent-Length: 0\r\n\r\n`);
+    expect([source, status, errorCodeOf(text)]).toEqual([source, 400, "InvalidRequest"]);
+  }
+  const body = `<Delete><Object><Key>ok.txt</Key></Object><Object><Key>../other/victim.txt</Key></Object></Delete>`;
+  const del = await raw(`POST /${B}?delete HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  expect([del.status, errorCodeOf(del.text)]).toEqual([400, "InvalidRequest"]);
+  const slashes = await raw(get(`//${B}/ok.txt`));
+  expect([slashes.status, errorCodeOf(slashes.text)]).toEqual([400, "InvalidURI"]);
+  expect(relay.seen).toEqual([]);
 });

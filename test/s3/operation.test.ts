@@ -34,6 +34,18 @@ describe("path-style requests", () => {
   test("the root is the service", () => {
     expect(parse("GET", "/")).toMatchObject({ bucket: undefined, key: undefined, kind: "ListBuckets" });
   });
+
+  test("a path that starts with an empty segment names no bucket: refused, never read as the service", () => {
+    for (const p of ["//bucket-a/secret.txt", "//", "///x"]) {
+      const url = new URL(`http://127.0.0.1:3000${p}`);
+      expect([p, s3ErrorOf(() => parseOperation("GET", url, new Headers({ host: url.host }), { domains: [] })).code]).toEqual([p, "InvalidURI"]);
+    }
+  });
+
+  test("x-amz-copy-source is parsed with the operation, and checked like the path", () => {
+    expect(parse("PUT", "/b/k", { "x-amz-copy-source": "/src/a%20b?versionId=7" }).copySource).toEqual({ bucket: "src", key: "a b", versionId: "7" });
+    expect(s3ErrorOf(() => parse("PUT", "/b/k?partNumber=1&uploadId=u", { "x-amz-copy-source": "b/../a/x" })).code).toBe("InvalidRequest");
+  });
 });
 
 describe("virtual-hosted-style requests", () => {

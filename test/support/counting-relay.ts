@@ -7,6 +7,7 @@ export interface SeenRequest {
   path: string;
   range: string | null;
   ifMatch: string | null;
+  copySource: string | null;
 }
 
 export interface CountingRelay {
@@ -25,7 +26,7 @@ export function startCountingRelay(backendEndpoint: string): CountingRelay {
     port: 0,
     async fetch(req) {
       const url = new URL(req.url);
-      seen.push({ method: req.method, path: decodeURIComponent(url.pathname), range: req.headers.get("range"), ifMatch: req.headers.get("if-match") });
+      seen.push({ method: req.method, path: decodeURIComponent(url.pathname), range: req.headers.get("range"), ifMatch: req.headers.get("if-match"), copySource: req.headers.get("x-amz-copy-source") });
       const headers = new Headers(req.headers);
       headers.delete("host");
       const pass = async () => {

@@ -36,6 +36,11 @@ export function boto3Roundtrip(endpoint: string, c: ClientCredentials, bucket: s
   return run([PYTHON, join(import.meta.dir, "boto3_roundtrip.py"), endpoint, bucket, key, file], clientEnv(c));
 }
 
+/** botocore's SigV2 signers: header-signed put/get/list, then presigned URLs from its default configuration (JSON on stdout). */
+export function botocoreSigV2(endpoint: string, c: ClientCredentials, bucket: string, key: string): Promise<Run> {
+  return run([PYTHON, join(import.meta.dir, "botocore_sigv2.py"), endpoint, bucket, key], clientEnv(c));
+}
+
 export function curl(url: string, out: string): Promise<Run> {
   return run(["curl", "-sS", "-o", out, "-w", "%{http_code}", url], { PATH: "/usr/bin:/bin" });
 }
