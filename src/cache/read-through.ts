@@ -78,16 +78,21 @@ export class ReadThroughCache {
   async serve(op: S3Operation): Promise<CacheAnswer | undefined> {
     const name: ObjectName = { bucket: op.bucket!, key: op.key!, versionId: queryValue(op, "versionId") };
     const req: ReadRequest = { head: op.method === "HEAD", range: op.method === "HEAD" ? undefined : parseRange(op.headers.get("range")), headers: op.headers };
-    try {
-      return await this.answer(name, req);
-    } catch (err) {
-      if (err instanceof StaleObject) {
-        this.meta.invalidate(name.bucket, name.key, name.versionId);
-        return this.answer(name, req);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.answer(name, req);
+      } catch (err) {
+        if (err instanceof StaleObject) {
+          // Wherever that metadata is kept: a tier still holding it would bring it straight back.
+          this.forget(name);
+          // Changed again while we re-read it: the backend answers this one itself.
+          if (attempt === 2) return undefined;
+          continue;
+        }
+        const stale = this.opts.serveStaleOnError && backendUnreachable(err) ? this.meta.getStale(name.bucket, name.key, name.versionId) : undefined;
+        if (!stale) throw err;
+        return this.answer(name, req, stale);
       }
-      const stale = this.opts.serveStaleOnError && backendUnreachable(err) ? this.meta.getStale(name.bucket, name.key, name.versionId) : undefined;
-      if (!stale) throw err;
-      return this.answer(name, req, stale);
     }
   }
 
@@ -159,9 +164,14 @@ export class ReadThroughCache {
       this.forgetBucket(bucket);
       for (const tier of this.opts.tiers ?? []) tier.invalidateBucket?.(bucket);
     } else {
-      this.meta.invalidate(bucket, key);
-      for (const tier of this.opts.tiers ?? []) tier.deleteMeta(metaKey(bucket, key));
+      this.forget({ bucket, key });
     }
+  }
+
+  /** Drop an object's metadata from memory and from every tier (a shared tier tells the other proxies). */
+  private forget(name: ObjectName): void {
+    this.meta.invalidate(name.bucket, name.key, name.versionId);
+    for (const tier of this.opts.tiers ?? []) tier.deleteMeta(metaKey(name.bucket, name.key, name.versionId));
   }
 
   /**

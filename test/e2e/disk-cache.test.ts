@@ -225,3 +225,27 @@ describe("disk tier through the proxy", () => {
     await second.stop();
   }, 60_000);
 });
+
+test("an object overwritten while the proxy was down is read afresh, not answered 500, when its metadata on disk is still within the TTL", async () => {
+  const dir = freshDir();
+  const key = "disk/overwritten-while-down.bin";
+  const before = randomBytes(4 * BLOCK, 7);
+  const after = randomBytes(4 * BLOCK, 8);
+  const put = (body: Uint8Array) => fetch(`${backend.endpoint}/${backend.bucket}/${key}`, { method: "PUT", body });
+  expect((await put(before)).status).toBe(200);
+  const first = await startProxy(dir, { "meta-ttl": "1h" });
+  const read = (p: TestProxy, range: string) => fetch(`${p.endpoint}/${backend.bucket}/${key}`, { headers: { range } });
+  expect((await read(first, "bytes=0-99")).status).toBe(206);
+  await first.cache!.tiers[0]!.flush();
+  await first.stop();
+  expect((await put(after)).status).toBe(200);
+  const second = await startProxy(dir, { "meta-ttl": "1h" });
+  try {
+    // Block 2 was never cached: its fill is pinned to the old ETag, gets 412, and the metadata on disk must go too.
+    const res = await read(second, `bytes=${2 * BLOCK}-${2 * BLOCK + 99}`);
+    expect(res.status).toBe(206);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(after.subarray(2 * BLOCK, 2 * BLOCK + 100));
+  } finally {
+    await second.stop();
+  }
+});
