@@ -46,6 +46,9 @@ export class FuzzTarget {
   proxy!: SpawnedProxy;
   private dir?: string;
   private redis?: TestRedis;
+  /** When a stall fault last ended: the circuit breaker may be open for a while after (shared by all lanes). */
+  stalledAt = -Infinity;
+  stalling = 0;
 
   constructor(readonly config: FuzzConfig) {}
 
@@ -158,20 +161,20 @@ function describeState(s: ObjectState | undefined): string {
 
 export class FuzzFailure extends Error {}
 
-/** Runs one sequence on fresh keys (prefix `r<run>/`), throwing FuzzFailure at the first wrong answer. */
+/** Runs one sequence on fresh keys, throwing FuzzFailure at the first wrong answer. */
 export class SequenceRunner {
-  private recentStall = -Infinity;
   /** Faults active now, by key path. */
   private readonly faults = new Map<string, FaultKind>();
   requests = 0;
 
   constructor(
     private readonly target: FuzzTarget,
-    private readonly run: number,
+    /** Unique per sequence run, so runs (and concurrent lanes) never share a key. */
+    private readonly run: string,
   ) {}
 
   private path(k: number): string {
-    return `fuzz/r${this.run}/k${k}`;
+    return `fuzz/${this.run}/k${k}`;
   }
 
   async execute(seq: Sequence): Promise<void> {
@@ -180,7 +183,7 @@ export class SequenceRunner {
     try {
       for (let i = 0; i < seq.ops.length; i++) await this.step(seq.ops[i]!, i);
     } finally {
-      backend.forget(`fuzz/r${this.run}/`);
+      backend.forget(`fuzz/${this.run}/`);
     }
   }
 
@@ -196,12 +199,16 @@ export class SequenceRunner {
         const fault: Fault = typeof op.f === "number" ? { kind: "status", status: op.f } : { kind: "delay", ms: op.f === "slow" ? 150 : this.target.config.firstByteTimeoutMs + 300 };
         backend.setFault(path, fault);
         this.faults.set(path, op.f);
+        if (op.f === "stall") this.target.stalling++;
         try {
           await this.reads(op.rs, i);
         } finally {
           backend.setFault(path, undefined);
           this.faults.delete(path);
-          if (op.f === "stall") this.recentStall = performance.now();
+          if (op.f === "stall") {
+            this.target.stalling--;
+            this.target.stalledAt = performance.now();
+          }
         }
         return;
       }
@@ -267,7 +274,7 @@ export class SequenceRunner {
     if (reasons.some((m) => m === undefined)) return undefined;
     const fault = this.faults.get(path);
     if (fault !== undefined && faultStatuses(fault).includes(got.status)) return undefined;
-    if (got.status === 503 && sent < this.recentStall + CIRCUIT_MS) return undefined;
+    if (got.status === 503 && (this.target.stalling > 0 || sent < this.target.stalledAt + CIRCUIT_MS)) return undefined;
     const cache = got.headers.get("x-cache");
     const detail = states.map((s, n) => `${describeState(s)}: ${reasons[n]}`).join("; ");
     return `${request} → ${got.status}${cache ? ` x-cache ${cache}` : ""}${fault !== undefined ? ` (fault ${fault})` : ""}; against each state current then: ${detail}`;

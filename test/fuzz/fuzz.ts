@@ -1,7 +1,9 @@
 /**
- * One fuzz campaign: fast-check generates sequences for a configuration, each runs on fresh
- * keys against one long-lived proxy, and a failure is shrunk (within a time budget, since
- * every attempt costs real requests) and reported with its seed, path and shrunk sequence.
+ * One fuzz campaign: fast-check generates sequences for a configuration and runs them
+ * against one long-lived proxy, in several concurrent lanes (each its own fast-check run
+ * with seed + lane, each sequence on fresh keys), since the fuzzer waits on the meta TTL and
+ * the network far more than it computes. A failure is shrunk within a time budget (every
+ * attempt costs real requests) and reported with its seed, path and shrunk sequence.
  */
 import fc from "fast-check";
 import { FuzzFailure, FuzzTarget, SequenceRunner, type FuzzConfig } from "./driver.ts";
@@ -19,12 +21,14 @@ export const CONFIGS: FuzzConfig[] = [
 ];
 
 export interface CampaignOptions {
-  seed?: number;
-  /** Sequences to generate. */
+  seed: number;
+  /** Concurrent lanes (see lanesFor); lane i uses seed + i. */
+  lanes: number;
+  /** Sequences each lane generates. */
   runs: number;
   /** Most operations per sequence. */
   length: number;
-  /** Replays one counterexample (fast-check's path) instead of searching. */
+  /** Replays one counterexample (fast-check's path; with lanes: 1) instead of searching. */
   path?: string;
   /** Time shrinking may take once a failure is found. */
   shrinkMs: number;
@@ -32,14 +36,18 @@ export interface CampaignOptions {
 
 export interface CampaignResult {
   ok: boolean;
-  seed: number;
   requests: number;
   ms: number;
   /** Requests and time until the first failure (the search, without shrinking): the fuzzer's speed. */
   searchRequests: number;
   searchMs: number;
-  /** The failure, shrunk, for people: seed, error and sequence. */
-  report?: string;
+  /** Each failing lane's failure, shrunk, for people: seed, error, sequence, proxy errors. */
+  reports: string[];
+}
+
+/** Lanes a configuration runs in: one when it restarts the proxy, which would cut the other lanes off. */
+export function lanesFor(config: FuzzConfig, wanted: number): number {
+  return config.restarts ? 1 : wanted;
 }
 
 export async function campaign(config: FuzzConfig, opts: CampaignOptions): Promise<CampaignResult> {
@@ -47,40 +55,46 @@ export async function campaign(config: FuzzConfig, opts: CampaignOptions): Promi
   await target.start();
   const started = performance.now();
   let requests = 0;
-  let run = 0;
-  let failedAt: number | undefined;
   let search: { requests: number; ms: number } | undefined;
-  try {
+
+  const lane = async (n: number): Promise<string | undefined> => {
+    const seed = opts.seed + n;
+    let run = 0;
+    let failedAt: number | undefined;
     const property = fc.asyncProperty(arbitraries(config)(opts.length), async (seq: Sequence) => {
       // Once the shrink budget is spent every candidate passes, which ends shrinking with the smallest failure found.
       if (failedAt !== undefined && performance.now() - failedAt > opts.shrinkMs) return;
-      const runner = new SequenceRunner(target, run++);
+      const runner = new SequenceRunner(target, `l${n}r${run++}`);
       try {
         await runner.execute(seq);
       } catch (err) {
-        if (failedAt === undefined) {
-          failedAt = performance.now();
-          search = { requests: requests + runner.requests, ms: failedAt - started };
-        }
+        failedAt ??= performance.now();
+        search ??= { requests: requests + runner.requests, ms: failedAt - started };
         throw err;
       } finally {
         requests += runner.requests;
       }
     });
-    const details = await fc.check(property, { seed: opts.seed, numRuns: opts.runs, path: opts.path, endOnFailure: false });
-    const ms = performance.now() - started;
-    const speed = { searchRequests: search?.requests ?? requests, searchMs: search?.ms ?? ms };
-    if (!details.failed) return { ok: true, seed: details.seed, requests, ms, ...speed };
+    const details = await fc.check(property, { seed, numRuns: opts.runs, path: opts.path, endOnFailure: false });
+    if (!details.failed) return undefined;
     const [seq] = details.counterexample ?? [];
     const error = details.errorInstance instanceof FuzzFailure ? details.errorInstance.message : String(details.errorInstance);
-    const report = [
-      `fuzz config ${config.name}: wrong answer (seed ${details.seed}, path "${details.counterexamplePath}", ${details.numShrinks} shrinks)`,
+    const logged = target.proxy.output().split("\n").filter((l) => /\[(error|warn)\]/.test(l)).slice(-5);
+    return [
+      `fuzz config ${config.name}: wrong answer (seed ${seed}, path "${details.counterexamplePath}", ${details.numShrinks} shrinks)`,
       error,
       "shrunk sequence:",
       seq ? formatSequence(seq) : "(none)",
-      `replay: bun run fuzz -- --config ${config.name} --seed ${details.seed} --length ${opts.length} --path "${details.counterexamplePath}"`,
+      ...(logged.length > 0 ? ["the proxy logged (last lines):", ...logged] : []),
+      `replay: bun run fuzz -- --config ${config.name} --seed ${seed} --length ${opts.length} --path "${details.counterexamplePath}"`,
     ].join("\n");
-    return { ok: false, seed: details.seed, requests, ms, ...speed, report };
+  };
+
+  try {
+    const lanes = lanesFor(config, opts.lanes);
+    const reports = (await Promise.all(Array.from({ length: lanes }, (_, n) => lane(n)))).filter((r) => r !== undefined);
+    const ms = performance.now() - started;
+    return { ok: reports.length === 0, requests, ms, searchRequests: search?.requests ?? requests, searchMs: search?.ms ?? ms, reports };
   } finally {
     await target.stop();
   }

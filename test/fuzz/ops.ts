@@ -95,7 +95,7 @@ export function arbitraries(s: Shape) {
   }
   if (s.restarts) ops.push({ weight: 1, arbitrary: fc.constant({ t: "restart" as const }) });
   return (length: number): fc.Arbitrary<Sequence> =>
-    fc.record({ init: fc.array(size, { minLength: 3, maxLength: 3 }), ops: fc.array(fc.oneof(...ops), { minLength: 1, maxLength: length }) });
+    fc.record({ init: fc.array(size, { minLength: 3, maxLength: 3 }), ops: fc.array(fc.oneof(...ops), { minLength: 1, maxLength: length, size: "max" }) });
 }
 
 function readText(r: Read): string {
