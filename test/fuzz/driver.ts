@@ -7,8 +7,9 @@
  *    at some moment in [sent - staleness - SLACK_MS, answered], where staleness is the
  *    configured --meta-ttl (the proxy trusts metadata that long) and SLACK_MS covers the time
  *    between the backend answering and the proxy recording what it learned;
- *  - errors only where a fault was injected: the fault's own status (or 502/503 for a 5xx,
- *    502/503/504 for a stall); 503 from an open circuit briefly after a stall;
+ *  - errors only where a fault was injected (or ended less than a hang bound before): the
+ *    fault's own status (or 502/503 for a 5xx, 502/503/504 for a stall); 503 from an open
+ *    circuit briefly after a stall;
  *  - an answer that takes longer than HANG_MS is a hang.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -163,8 +164,11 @@ export class FuzzFailure extends Error {}
 
 /** Runs one sequence on fresh keys, throwing FuzzFailure at the first wrong answer. */
 export class SequenceRunner {
-  /** Faults active now, by key path. */
-  private readonly faults = new Map<string, FaultKind>();
+  /**
+   * Faults by key path, with when they ended (Infinity while active). A fault still counts
+   * for a hang bound after it ends: a later read may join a fill the proxy started during it.
+   */
+  private readonly faults = new Map<string, { kind: FaultKind; until: number }>();
   requests = 0;
 
   constructor(
@@ -198,13 +202,13 @@ export class SequenceRunner {
         const path = this.path(op.k);
         const fault: Fault = typeof op.f === "number" ? { kind: "status", status: op.f } : { kind: "delay", ms: op.f === "slow" ? 150 : this.target.config.firstByteTimeoutMs + 300 };
         backend.setFault(path, fault);
-        this.faults.set(path, op.f);
+        this.faults.set(path, { kind: op.f, until: Infinity });
         if (op.f === "stall") this.target.stalling++;
         try {
           await this.reads(op.rs, i);
         } finally {
           backend.setFault(path, undefined);
-          this.faults.delete(path);
+          this.faults.set(path, { kind: op.f, until: performance.now() });
           if (op.f === "stall") {
             this.target.stalling--;
             this.target.stalledAt = performance.now();
@@ -272,7 +276,8 @@ export class SequenceRunner {
     const states = backend.statesWithin(path, sent - staleness - SLACK_MS, got.answered);
     const reasons = states.map((s) => mismatch(answer(s, r.m, headers), got, r.m));
     if (reasons.some((m) => m === undefined)) return undefined;
-    const fault = this.faults.get(path);
+    const recorded = this.faults.get(path);
+    const fault = recorded && sent < recorded.until + bound ? recorded.kind : undefined;
     if (fault !== undefined && faultStatuses(fault).includes(got.status)) return undefined;
     if (got.status === 503 && (this.target.stalling > 0 || sent < this.target.stalledAt + CIRCUIT_MS)) return undefined;
     const cache = got.headers.get("x-cache");
