@@ -123,21 +123,29 @@ export class Discoverer {
 
   /** A non-success answer to a GET as replayable data; a huge error body is not recorded. */
   private async recorded(name: ObjectName, res: Response): Promise<HeadDiscovery> {
-    const declared = Number(res.headers.get("content-length") ?? 0);
-    if (!(declared <= MAX_RECORDED_BODY)) {
-      await res.body?.cancel();
-      return { kind: "uncacheable" };
-    }
-    const body = await res.bytes();
-    return body.byteLength > MAX_RECORDED_BODY ? { kind: "uncacheable" } : this.record(name, res, body);
+    const recorded = await recordAnswer(res);
+    if (!recorded) return { kind: "uncacheable" };
+    if (res.status === 404) this.events.missing(name, recorded);
+    return { kind: "answer", recorded };
   }
 
-  /** The answer as data; a 404 is also remembered. */
+  /** A HEAD's non-success answer as data; a 404 is also remembered. */
   private record(name: ObjectName, res: Response, body: Uint8Array): HeadDiscovery {
     const recorded: RecordedAnswer = { status: res.status, headers: objectHeaders(res.headers), body };
     if (res.status === 404) this.events.missing(name, recorded);
     return { kind: "answer", recorded };
   }
+}
+
+/** A backend answer as replayable data, or undefined (its body cancelled) when the body is too large to keep. */
+export async function recordAnswer(res: Response): Promise<RecordedAnswer | undefined> {
+  const declared = Number(res.headers.get("content-length") ?? 0);
+  if (!(declared <= MAX_RECORDED_BODY)) {
+    await res.body?.cancel();
+    return undefined;
+  }
+  const body = await res.bytes();
+  return body.byteLength > MAX_RECORDED_BODY ? undefined : { status: res.status, headers: objectHeaders(res.headers), body };
 }
 
 export function versionOf(name: ObjectName, meta: ObjectMeta): ObjectVersion {

@@ -17,7 +17,7 @@ import { queryValue, type S3Operation } from "../s3/operation.ts";
 import { parseContentRange, parseRange, rangeLength, type ByteRange } from "../s3/range.ts";
 import { BlockCache, bytesOf, type Chunks, type RangeBody } from "./block-cache.ts";
 import { decide, discoveryPlan, type Limits, type ReadRequest } from "./decide.ts";
-import { Discoverer, metaFromResponse, objectHeaders, versionOf, type Upstream } from "./discovery.ts";
+import { Discoverer, metaFromResponse, objectHeaders, recordAnswer, versionOf, type Upstream } from "./discovery.ts";
 import { metaKey, parseMetaKey, type ObjectName, type ObjectVersion } from "./keys.ts";
 import { MetaCache, type ObjectMeta, type RecordedAnswer } from "./meta-cache.ts";
 import { hedge, LatencyWindow, type HedgeDelay } from "./hedge.ts";
@@ -48,8 +48,15 @@ export interface ReadThroughOptions extends Limits {
   serveStaleOnError?: boolean;
 }
 
-/** The backend changed the object under us (a pinned fill got 412, or the ETag moved). */
+/** The backend changed the object under us (a pinned fill got 412 or 404, or the ETag moved). */
 class StaleObject extends Error {}
+
+/** The backend refused a fill (a 403, a 503...): every reader waiting on it gets that answer, as S3 gave it. */
+class FillRefused extends Error {
+  constructor(readonly recorded: RecordedAnswer) {
+    super(`the backend answered ${recorded.status} to a cache fill`);
+  }
+}
 
 export class ReadThroughCache {
   private readonly discover: Discoverer;
@@ -89,11 +96,23 @@ export class ReadThroughCache {
           if (attempt === 2) return undefined;
           continue;
         }
-        const stale = this.opts.serveStaleOnError && backendUnreachable(err) ? this.meta.getStale(name.bucket, name.key, name.versionId) : undefined;
-        if (!stale) throw err;
-        return this.answer(name, req, stale);
+        return this.failed(name, req, err);
       }
     }
+  }
+
+  /** After a failure: expired metadata and cached blocks when allowed, else the backend's refusal as it gave it. */
+  private async failed(name: ObjectName, req: ReadRequest, err: unknown): Promise<CacheAnswer | undefined> {
+    const stale = this.opts.serveStaleOnError && backendUnreachable(err) ? this.meta.getStale(name.bucket, name.key, name.versionId) : undefined;
+    if (stale) {
+      try {
+        return await this.answer(name, req, stale);
+      } catch {
+        // Blocks it needs are not cached either: the first failure stands.
+      }
+    }
+    if (err instanceof FillRefused) return { kind: "recorded", head: req.head, recorded: err.recorded, result: "MISS" };
+    throw err;
   }
 
   private async answer(name: ObjectName, req: ReadRequest, stale?: ObjectMeta): Promise<CacheAnswer | undefined> {
@@ -242,13 +261,14 @@ export class ReadThroughCache {
     this.stats.upstreamRequests++;
     const headers = new Headers({ range: `bytes=${range.start}-${range.end}`, "if-match": o.etag });
     const res = await this.upstream.send({ method: "GET", bucket: o.bucket, key: o.key, query: o.versionId ? [["versionId", o.versionId]] : [], headers, signal });
-    if (res.status === 412) {
+    // 412: another version now; 404: none at all. Either way the metadata in hand is wrong.
+    if (res.status === 412 || res.status === 404) {
       await res.body?.cancel();
       throw new StaleObject();
     }
     if (res.status !== 206 && res.status !== 200) {
-      await res.body?.cancel();
-      throw new S3Error("BadGateway", `The backend answered ${res.status} to a cache fill`);
+      const recorded = await recordAnswer(res);
+      throw recorded ? new FillRefused(recorded) : new S3Error("BadGateway", `The backend answered ${res.status} to a cache fill`);
     }
     if (res.headers.get("etag") !== o.etag) {
       await res.body?.cancel();
@@ -290,5 +310,6 @@ function replay(req: ReadRequest, recorded: RecordedAnswer, result: CacheResult)
 
 /** Errors that mean the backend could not be asked at all (not an answer from it). */
 function backendUnreachable(err: unknown): boolean {
+  if (err instanceof FillRefused) return err.recorded.status >= 500;
   return err instanceof S3Error && (err.code === "BadGateway" || err.code === "GatewayTimeout" || err.code === "ServiceUnavailable");
 }
