@@ -1,5 +1,5 @@
 /** Text the release renders: templates from packaging/, the Debian environment file, copyright and dates. */
-import type { OptionSpec } from "../src/options.ts";
+import { shownDefault, type OptionSpec } from "../src/options.ts";
 
 /** Replace every `{{NAME}}`; a placeholder without a value is an error, never left in the output. */
 export function fillTemplate(template: string, values: Record<string, string>): string {
@@ -90,7 +90,8 @@ export function renderManPage(options: readonly OptionSpec[], version: string, e
     const alias = o.alias ? `\\fB\\-${o.alias}\\fR, ` : "";
     const value = o.type === "string" ? " \\fIvalue\\fR" : "";
     const env = o.env.length ? ` Environment: ${o.env.map((e) => `\\fB${roff(e)}\\fR`).join(", ")}.` : "";
-    const def = o.default !== undefined ? ` Default: ${roff(o.default)}.` : "";
+    const shown = shownDefault(o);
+    const def = shown !== undefined ? ` Default: ${roff(shown)}.` : "";
     lines.push(".TP", `${alias}\\fB\\-\\-${roff(o.flag)}\\fR${value}`, `${roff(o.description)}.${env}${def}`);
   }
   lines.push(
