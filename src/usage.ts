@@ -84,8 +84,9 @@ function cell(text: string): string {
 export function optionsMarkdown(): string {
   const rows = OPTIONS.map((o: OptionSpec) => {
     const flag = o.type === "boolean" ? `\`--${o.flag}\` / \`--no-${o.flag}\`` : `\`--${o.flag}${o.alias ? `, -${o.alias}` : ""}\``;
-    const shown = shownDefault(o);
-    return `| ${flag} | ${o.env.map((e) => `\`${e}\``).join(", ")} | ${shown === undefined ? "" : `\`${shown}\``} | ${cell(o.description)} |`;
+    // A value is code; a derived default ("1/8 of --cache-size") is prose.
+    const shown = o.default !== undefined ? `\`${o.default}\`` : cell(o.defaultText ?? "");
+    return `| ${flag} | ${o.env.map((e) => `\`${e}\``).join(", ")} | ${shown} | ${cell(o.description)} |`;
   });
   return ["| flag | env | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
 }
