@@ -94,6 +94,7 @@ export async function main(argv: string[], env: Env): Promise<void> {
       log,
       exit: (code) => process.exit(code),
       onSignal: (signal, listener) => process.on(signal, listener),
+      later: (ms, fn) => void setTimeout(fn, ms).unref(),
     });
   } catch (err) {
     if (err instanceof CredentialsError || err instanceof ConfigError) usageError(err.message);
