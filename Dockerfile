@@ -22,9 +22,10 @@ USER 65532:65532
 ENV HOST=0.0.0.0 PORT=3000
 EXPOSE 3000
 
-# No HEALTHCHECK: s3proxy has no health endpoint yet, and this image has no shell or HTTP
-# client to probe one with. Once it has one, probe it from the orchestrator (a Kubernetes
-# httpGet probe), or give s3proxy a probe mode and add e.g.
-#   HEALTHCHECK CMD ["/usr/bin/s3proxy", "--probe", "http://127.0.0.1:3000/<health path>"]
+# The image has no shell or HTTP client, so the binary probes itself: `s3proxy healthcheck`
+# asks /_s3proxy/health/ready (on METRICS_PORT when set, else PORT) and exits 0 or 1. Ready
+# means the backend answers and credentials load; /_s3proxy/health/live is the liveness path
+# for orchestrators that probe over HTTP themselves (deploy/kubernetes/).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=5s --retries=3 CMD ["/usr/bin/s3proxy", "healthcheck"]
 
 ENTRYPOINT ["/usr/bin/s3proxy"]

@@ -1,8 +1,11 @@
 /**
- * `bun run demo`: an embedded S3 backend (s3rver, bucket `demo`) holding a sample Parquet
- * file, s3proxy in front of it, one Polars query run through the proxy twice, then how to
- * point DuckDB, Polars, the aws cli and boto3 at it. Runs until Ctrl-C; `--once` exits
- * after the demo queries (the smoke test uses that).
+ * `bun run demo`: an embedded S3 backend (s3rver, bucket `demo`) behind a link shaped like
+ * S3 (the bench's latency relay: first byte +25 ms, 80 MiB/s per connection), holding a
+ * sample Parquet file. The same Polars queries run three ways: direct to the backend, through
+ * s3proxy cold, and warm; a table compares their time and what each cost the backend. Then
+ * how to point DuckDB, Polars, the aws cli and boto3 at the proxy, which runs until Ctrl-C or
+ * SIGTERM. `--once` exits after the table (the smoke test uses that); `--verbose` shows the
+ * proxy's access log.
  */
 import pl from "nodejs-polars";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,6 +16,9 @@ import { startProxy, type Proxy } from "../src/app.ts";
 import { resolveConfig } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { UpstreamClient } from "../src/upstream/client.ts";
+import { startLatencyRelay, type LatencyRelay } from "./bench/latency-relay.ts";
+import { MiB } from "./bench/stats.ts";
+import { comparisonTable, formatMs, formatNumber, renderTable, type Run } from "./demo-table.ts";
 
 const BUCKET = "demo";
 const KEY = "sales/2024.parquet";
@@ -21,9 +27,15 @@ const ROW_GROUP = 250_000;
 const CATEGORIES = ["books", "games", "garden", "music", "outdoor", "tools", "toys", "video"];
 /** s3rver accepts any key pair; the proxy signs backend requests with these and, in passthrough mode, checks clients sign with them too. */
 const KEYS = { id: "S3RVER", secret: "S3RVER" };
+/** S3 within a region: ~25 ms to the first byte, and one connection carries ~80 MiB/s. */
+const LINK = { delayMs: 25, connectionBandwidth: 80 * MiB };
 
-const once = process.argv.includes("--once");
+const args = process.argv.slice(2);
+const once = args.includes("--once");
+const verbose = args.includes("--verbose");
 const log = createLogger("info", "pretty");
+// The proxy's access log would bury the table: shown with --verbose only.
+const proxyLog = verbose ? log : createLogger("warn", "pretty");
 const dir = mkdtempSync(join(tmpdir(), "s3proxy-demo-"));
 
 /** A few columns, deterministic pseudo-random values, written in several row groups. */
@@ -52,25 +64,27 @@ async function writeSampleParquet(path: string): Promise<void> {
   await df.lazy().sinkParquet(path, { rowGroupSize: ROW_GROUP }).collect();
 }
 
-/** The demo query: revenue and units per category for orders of more than 50 units. */
-function query(source: pl.LazyDataFrame) {
-  return source
-    .filter(pl.col("qty").gt(50))
-    .groupBy("category")
-    .agg(pl.col("value").sum().round(2).alias("revenue"), pl.col("qty").sum().alias("units"), pl.len().alias("orders"))
-    .sort("category");
-}
+/** The demo's queries: an aggregate over every row group, and a lookup the row-group statistics prune to one. */
+const QUERIES: Record<string, (source: pl.LazyDataFrame) => pl.LazyDataFrame> = {
+  "revenue per category, orders over 50 units": (source) =>
+    source
+      .filter(pl.col("qty").gt(50))
+      .groupBy("category")
+      .agg(pl.col("value").sum().round(2).alias("revenue"), pl.col("qty").sum().alias("units"), pl.len().alias("orders"))
+      .sort("category"),
+  "100 orders by id": (source) => source.filter(pl.col("id").gtEq(1_234_500).and(pl.col("id").lt(1_234_600))).sort("id"),
+};
 
-async function startBackend(): Promise<{ endpoint: string; stop(): Promise<void> }> {
+async function startBackend(): Promise<{ port: number; stop(): Promise<void> }> {
   const server = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: join(dir, "s3rver"), configureBuckets: [{ name: BUCKET, configs: [] }] });
   const { port } = (await server.run()) as { port: number };
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => server.close() };
+  return { port, stop: () => server.close() };
 }
 
 /** The proxy on PORT (default 3000), or on a free port when that one is taken. */
 async function startDemoProxy(backendEndpoint: string): Promise<Proxy> {
   const env = { AWS_ACCESS_KEY_ID: KEYS.id, AWS_SECRET_ACCESS_KEY: KEYS.secret, AWS_EC2_METADATA_DISABLED: "true" };
-  const start = (port: string) => startProxy(resolveConfig({ endpoint: backendEndpoint, host: "127.0.0.1", port }, env), env, log);
+  const start = (port: string) => startProxy(resolveConfig({ endpoint: backendEndpoint, host: "127.0.0.1", port }, env), env, proxyLog);
   const wanted = process.env.PORT ?? "3000";
   try {
     return await start(wanted);
@@ -89,10 +103,40 @@ async function upload(endpoint: string, path: string): Promise<void> {
   if (!res.ok) throw new Error(`upload failed: ${res.status} ${await res.text()}`);
 }
 
+/** Every query once through `endpoint`: how long they took, and whether each result equals the one on the local file. */
+async function runQueries(endpoint: string, expected: pl.DataFrame[]): Promise<{ ms: number; match: boolean }> {
+  const cloudOptions = { aws_endpoint_url: endpoint, aws_access_key_id: KEYS.id, aws_secret_access_key: KEYS.secret, aws_region: "us-east-1", aws_allow_http: "true" };
+  const t = performance.now();
+  let match = true;
+  for (const [i, q] of Object.values(QUERIES).entries()) {
+    // collect() is async: the query's HTTP requests are served by this same process.
+    const result = await q(pl.scanParquet(`s3://${BUCKET}/${KEY}`, { cloudOptions })).collect();
+    match &&= result.frameEqual(expected[i]!);
+  }
+  return { ms: performance.now() - t, match };
+}
+
+/**
+ * A miss is answered once its own bytes are in; the rest of its block may still be arriving.
+ * Those bytes belong to the cold run, so the count for the next run starts after them.
+ */
+async function fillsArrived(proxy: Proxy): Promise<void> {
+  for (let i = 0; i < 500 && (proxy.cache?.store.bytesReserved ?? 0) > 0; i++) await Bun.sleep(2);
+}
+
+/** The aggregate's result with readable numbers (Polars prints large floats as 6.103273e7). */
+function revenueTable(df: pl.DataFrame): string {
+  const rows = df.toRecords().map((r) => [String(r.category), formatNumber(Number(r.revenue), 2), formatNumber(Number(r.units)), formatNumber(Number(r.orders))]);
+  return renderTable([["category", "revenue", "units", "orders"], ...rows], ["left", "right", "right", "right"]);
+}
+
 function instructions(endpoint: string): string {
   const hostPort = new URL(endpoint).host;
+  const where = once
+    ? `Run \`bun run demo\` (without --once) to keep the proxy running; clients then point at it like this.`
+    : `s3proxy is running at ${endpoint} in front of the embedded S3 backend (bucket "${BUCKET}", object "${KEY}").`;
   return `
-s3proxy is running at ${endpoint} in front of an embedded S3 backend (bucket "${BUCKET}", object "${KEY}").
+${where}
 The proxy runs in passthrough mode: clients sign with the backend's own key, ${KEYS.id}/${KEYS.secret}, as below.
 
 DuckDB (httpfs):
@@ -113,54 +157,73 @@ boto3:
 `;
 }
 
-async function main(): Promise<number> {
-  const backend = await startBackend();
-  const proxy = await startDemoProxy(backend.endpoint);
-  const endpoint = `http://127.0.0.1:${proxy.server.port}`;
-  const shutdown = async () => {
-    await proxy.stop();
-    await backend.stop();
+let backend: Awaited<ReturnType<typeof startBackend>> | undefined;
+let relay: LatencyRelay | undefined;
+let proxy: Proxy | undefined;
+let stopping: Promise<void> | undefined;
+/** Stop everything and remove the temp directory; once, however many times it is asked. */
+function shutdown(): Promise<void> {
+  return (stopping ??= (async () => {
+    await proxy?.stop();
+    relay?.stop();
+    await backend?.stop();
     rmSync(dir, { recursive: true, force: true });
-  };
+  })());
+}
+
+// SIGTERM (`kill`) is handled like Ctrl-C. Under `bun run demo` a Ctrl-C reaches this process
+// twice (bun forwards it too): shutdown() runs once either way.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void shutdown().then(() => process.exit(0)));
+
+async function main(): Promise<number> {
+  backend = await startBackend();
+  relay = startLatencyRelay({ targetHost: "127.0.0.1", targetPort: backend.port, ...LINK });
+  const direct = `http://127.0.0.1:${relay.port}`;
+  proxy = await startDemoProxy(direct);
+  const endpoint = `http://127.0.0.1:${proxy.server.port}`;
   try {
     const local = join(dir, "sample.parquet");
     let t = performance.now();
     await writeSampleParquet(local);
-    log.info(`generated ${KEY}: ${ROWS.toLocaleString("en")} rows in ${ROWS / ROW_GROUP} row groups, ${(Bun.file(local).size / 1024 ** 2).toFixed(1)} MiB (${ms(t)})`);
+    const size = Bun.file(local).size;
+    log.info(`generated ${KEY}: ${formatNumber(ROWS)} rows in ${ROWS / ROW_GROUP} row groups, ${(size / MiB).toFixed(1)} MiB (${formatMs(performance.now() - t)})`);
     t = performance.now();
     await upload(endpoint, local);
-    log.info(`uploaded through the proxy to s3://${BUCKET}/${KEY} (${ms(t)})`);
+    log.info(`uploaded through the proxy to s3://${BUCKET}/${KEY} (${formatMs(performance.now() - t)})`);
 
-    const cloudOptions = { aws_endpoint_url: endpoint, aws_access_key_id: KEYS.id, aws_secret_access_key: KEYS.secret, aws_region: "us-east-1", aws_allow_http: "true" };
-    const expected = await query(pl.scanParquet(local)).collect();
-    const results = [];
-    for (const run of ["first", "second"]) {
-      t = performance.now();
-      // collect() is async: the query's HTTP requests are served by this same process.
-      const result = await query(pl.scanParquet(`s3://${BUCKET}/${KEY}`, { cloudOptions })).collect();
-      log.info(`Polars query through the proxy, ${run} run: ${ms(t)}`);
-      results.push(result);
+    t = performance.now();
+    const expected = await Promise.all(Object.values(QUERIES).map((q) => q(pl.scanParquet(local)).collect()));
+    const localMs = performance.now() - t;
+    const runs: Run[] = [];
+    let match = true;
+    for (const [label, via] of [["direct to the backend", direct], ["through s3proxy, cold", endpoint], ["through s3proxy, warm", endpoint]] as const) {
+      await fillsArrived(proxy);
+      relay.reset();
+      const run = await runQueries(via, expected);
+      const link = relay.stats();
+      runs.push({ label, ms: run.ms, backendRequests: link.requests, backendBytes: link.bytesFromBackend });
+      match &&= run.match;
     }
-    console.log(results[0]!.toString());
-    const match = results.every((r) => r.frameEqual(expected));
-    console.log(match ? "query results match: both runs through the proxy equal the query on the local file" : "query results DIFFER from the local file");
+    const names = Object.keys(QUERIES);
+    console.log(`\n${names.length} Polars queries over s3://${BUCKET}/${KEY} (${(size / MiB).toFixed(1)} MiB), run three ways:`);
+    for (const [i, name] of names.entries()) console.log(`  ${i + 1}. ${name}`);
+    console.log(`Backend link shaped like S3: first byte +${LINK.delayMs} ms, ${LINK.connectionBandwidth / MiB} MiB/s per connection.\n`);
+    console.log(comparisonTable(runs));
+    console.log(`\n  (on the local file, with no network at all: ${formatMs(localMs)}, Polars' own work)\n`);
+    console.log(revenueTable(expected[0]!) + "\n");
+    console.log(match ? "query results match: every run equals the same query on the local file" : "query results DIFFER from the local file");
     console.log(instructions(endpoint));
     if (once || !match) {
       await shutdown();
       return match ? 0 : 1;
     }
     log.info("press Ctrl-C to stop");
-    await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
-    await shutdown();
-    return 0;
+    return await new Promise<never>(() => {}); // the signal handlers end the process
   } catch (err) {
+    if (stopping) return new Promise<never>(() => {}); // a signal stopped the proxy under a query: the handler exits
     await shutdown();
     throw err;
   }
-}
-
-function ms(since: number): string {
-  return `${Math.round(performance.now() - since)} ms`;
 }
 
 process.exit(await main());

@@ -1,5 +1,6 @@
 /** Text the release renders: templates from packaging/, the Debian environment file, copyright and dates. */
-import type { OptionSpec } from "../src/options.ts";
+import { READY_PATH } from "../src/ops/routes.ts";
+import { shownDefault, type OptionSpec } from "../src/options.ts";
 
 /** Replace every `{{NAME}}`; a placeholder without a value is an error, never left in the output. */
 export function fillTemplate(template: string, values: Record<string, string>): string {
@@ -90,12 +91,15 @@ export function renderManPage(options: readonly OptionSpec[], version: string, e
     const alias = o.alias ? `\\fB\\-${o.alias}\\fR, ` : "";
     const value = o.type === "string" ? " \\fIvalue\\fR" : "";
     const env = o.env.length ? ` Environment: ${o.env.map((e) => `\\fB${roff(e)}\\fR`).join(", ")}.` : "";
-    const def = o.default !== undefined ? ` Default: ${roff(o.default)}.` : "";
+    const shown = shownDefault(o);
+    const def = shown !== undefined ? ` Default: ${roff(shown)}.` : "";
     lines.push(".TP", `${alias}\\fB\\-\\-${roff(o.flag)}\\fR${value}`, `${roff(o.description)}.${env}${def}`);
   }
   lines.push(
     ".TP", "\\fB\\-V\\fR, \\fB\\-\\-version\\fR", "Print the version, commit and runtime, and exit.",
     ".TP", "\\fB\\-h\\fR, \\fB\\-\\-help\\fR", "Show the options and exit.",
+    ".TP", "\\fBs3proxy healthcheck\\fR [\\fB\\-\\-url\\fR \\fIURL\\fR]",
+    `Ask a running proxy's ${roff(READY_PATH)} (by default on 127.0.0.1 at \\fBMETRICS_PORT\\fR, else \\fBPORT\\fR, else 3000) and exit 0 when it is ready, 1 when not.`,
     ".SH ENVIRONMENT",
     "Backend credentials come from the standard AWS chain: \\fBAWS_ACCESS_KEY_ID\\fR and \\fBAWS_SECRET_ACCESS_KEY\\fR,",
     "the shared credentials and config files, container credentials, then the EC2 instance profile",

@@ -5,6 +5,7 @@
 import { $ } from "bun";
 import { rmSync } from "node:fs";
 import type { BinaryFormat } from "./release-verify.ts";
+import { gitCommit } from "../src/version.ts";
 
 export interface Target {
   /** Bun's compile target. */
@@ -70,9 +71,9 @@ export async function compile(target: Target, outfile: string, info: BuildInfo):
 /** Version from package.json, commit and its date from git (marked `-dirty` when tracked files have local changes). */
 export async function buildInfo(): Promise<BuildInfo> {
   const pkg = (await Bun.file(`${ROOT}/package.json`).json()) as { version: string };
-  const [commit, date] = (await $`git log -1 --format=%h%n%ct --abbrev=12`.cwd(ROOT).text()).trim().split("\n");
-  const dirty = (await $`git status --porcelain --untracked-files=no`.cwd(ROOT).text()).trim() !== "";
-  return { version: pkg.version, commit: dirty ? `${commit}-dirty` : commit!, date: Number(date) };
+  const git = gitCommit(ROOT);
+  if (!git) throw new Error(`${ROOT} is not a git checkout: a release names its commit`);
+  return { version: pkg.version, ...git };
 }
 
 /** Where the project lives and who packages it; the environment overrides them for a fork's releases. */

@@ -7,7 +7,8 @@ import { AUTH_MODES, type AuthMode } from "./auth/authenticate.ts";
 import { ClientKeysError, parseClientKeysList, type ClientKey } from "./auth/client-keys.ts";
 import { parseLogLevel, type LogFormat, type LogLevel } from "./log.ts";
 import { OPTIONS, type OptionName } from "./options.ts";
-import { parseBytes, parseDuration } from "./units.ts";
+import { isIPv6 } from "node:net";
+import { formatBytes, parseBytes, parseDuration } from "./units.ts";
 
 export interface CacheConfig {
   enabled: boolean;
@@ -144,8 +145,20 @@ function count(name: OptionName, flags: Flags, env: Env, min: number): number {
 
 function portNumber(name: OptionName, value: string): number {
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new ConfigError(name, `expected 0-65535, got "${value}"`);
+  if (!/^\d+$/.test(value) || port > 65535) throw new ConfigError(name, `expected a port number from 0 to 65535 (0: any free port), got "${value}"`);
   return port;
+}
+
+/** An IPv4 or IPv6 address or a host name; numbers that only look like an IPv4 address (999.1.1.1) are neither. */
+function hostAddress(value: string): string {
+  const ipv4 = /^\d+(\.\d+){3}$/.test(value);
+  const valid = ipv4
+    ? value.split(".").every((part) => Number(part) <= 255)
+    : value.includes(":")
+      ? isIPv6(value)
+      : /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/i.test(value);
+  if (!valid) throw new ConfigError("host", `expected an IP address or host name to listen on, such as 0.0.0.0 or 127.0.0.1, got "${value}"`);
+  return value;
 }
 
 function opsConfig(flags: Flags, env: Env): OpsConfig {
@@ -201,6 +214,11 @@ export function resolveConfig(flags: Flags, env: Env): Config {
   const sizeBytes = bytes("cache-size", raw("cache-size", flags, env)!, 0);
   const blockSize = bytes("block-size", raw("block-size", flags, env)!, 4096);
   if (blockSize > 64 * 1024 ** 2) throw new ConfigError("block-size", "must be at most 64MiB");
+  const cacheOn = bool("cache", flags, env) && sizeBytes > 0;
+  // A cache smaller than one block could hold nothing it fetches.
+  if (cacheOn && blockSize > sizeBytes) {
+    throw new ConfigError("block-size", `${formatBytes(blockSize)} is larger than --cache-size ${formatBytes(sizeBytes)}, so no block would fit; lower --block-size or raise --cache-size (0 turns the cache off)`);
+  }
   const maxObjectText = raw("max-object-size", flags, env);
   const maxObjectSize = maxObjectText === undefined ? Math.floor(sizeBytes / 8) : bytes("max-object-size", maxObjectText, 0);
 
@@ -212,13 +230,13 @@ export function resolveConfig(flags: Flags, env: Env): Config {
   return {
     endpoint,
     port,
-    host: raw("host", flags, env)!,
+    host: hostAddress(raw("host", flags, env)!),
     region,
     domains: (raw("domain", flags, env) ?? "").split(",").map((d) => d.trim().toLowerCase()).filter(Boolean),
     logLevel,
     logFormat,
     cache: {
-      enabled: bool("cache", flags, env) && sizeBytes > 0,
+      enabled: cacheOn,
       sizeBytes,
       blockSize,
       maxObjectSize,

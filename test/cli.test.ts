@@ -1,7 +1,7 @@
 /** The command line as users meet it: `bun src/main.ts` spawned with real arguments. */
 import { describe, expect, test } from "bun:test";
-import { OPTIONS } from "../src/options.ts";
-import { VERSION } from "../src/version.ts";
+import { OPTIONS, shownDefault } from "../src/options.ts";
+import { gitCommit, VERSION } from "../src/version.ts";
 import { MAIN, spawnProxy } from "./support/spawn.ts";
 
 const BASE_ENV = { PATH: process.env.PATH ?? "", HOME: "/nonexistent", AWS_EC2_METADATA_DISABLED: "true", NO_COLOR: "1" };
@@ -19,6 +19,10 @@ describe("bad configuration exits 2 with exactly one line naming the option", ()
     ["port out of range", ["--port", "70000"], {}, "--port"],
     ["port from PORT", [], { PORT: "abc" }, "--port"],
     ["port without a value", ["--port"], {}, "--port"],
+    ["negative port: what --port expects, not an unknown option", ["--port", "-1"], {}, "--port: expected a port number from 0 to 65535"],
+    ["host that is no address", ["--host", "999.1.1.1"], {}, "--host"],
+    ["host this machine does not have", ["--host", "192.0.2.1", "--port", "0", "--endpoint", "http://127.0.0.1:1"], { AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s" }, "--host: cannot listen on 192.0.2.1"],
+    ["a block larger than the cache", ["--block-size", "3MiB", "--cache-size", "1MiB"], {}, "--block-size"],
     ["unknown log level", ["--log-level", "loud"], {}, "--log-level"],
     ["unknown RUST_LOG", [], { RUST_LOG: "s3proxy=chatty" }, "--log-level"],
     ["log format", ["--log-format", "xml"], {}, "--log-format"],
@@ -51,13 +55,28 @@ describe("--help", () => {
   test("lists every option with its environment variables and default, and exits 0", async () => {
     const { stdout, code } = await run(["--help"]);
     expect(code).toBe(0);
+    // Each option's entry: its flag line and the indented lines below it, joined.
+    const entries = stdout.split(/\n(?=  -)/).map((e) => e.replace(/\s+/g, " "));
     for (const o of OPTIONS) {
-      const line = stdout.split("\n").find((l) => new RegExp(`--${o.flag}(=|\\s)`).test(l));
-      expect(line, `--${o.flag}`).toBeDefined();
-      for (const env of o.env) expect(line).toContain(env);
-      if ("default" in o) expect(line).toContain(`[default: ${o.default}]`);
+      const entry = entries.find((e) => new RegExp(`--${o.flag}(,|\\s|$)`).test(e.split(" ").slice(0, 5).join(" ")));
+      expect(entry, `--${o.flag}`).toBeDefined();
+      for (const env of o.env) expect(entry).toContain(env);
+      const shown = shownDefault(o);
+      if (shown !== undefined) expect(entry).toContain(`[default: ${shown}]`);
     }
     expect(stdout).toContain("--version");
+  });
+
+  test("piped: no colour, and every line fits 80 columns", async () => {
+    const { stdout } = await run(["--help"], { NO_COLOR: "" });
+    expect(stdout).not.toContain("\x1b[");
+    const widest = Math.max(...stdout.split("\n").map((l) => l.length));
+    expect(widest).toBeLessThanOrEqual(80);
+  });
+
+  test("FORCE_COLOR colours it even when piped; NO_COLOR wins over FORCE_COLOR", async () => {
+    expect((await run(["--help"], { NO_COLOR: "", FORCE_COLOR: "1" })).stdout).toContain("\x1b[1m");
+    expect((await run(["--help"], { NO_COLOR: "1", FORCE_COLOR: "1" })).stdout).not.toContain("\x1b[");
   });
 
   test("-h is the same as --help", async () => {
@@ -66,11 +85,56 @@ describe("--help", () => {
 });
 
 describe("--version", () => {
-  test("prints the version and exits 0", async () => {
+  test("prints the version and, from a git checkout, the commit git names; exits 0", async () => {
     const { stdout, code } = await run(["--version"]);
     expect(code).toBe(0);
-    expect(stdout).toStartWith(`s3proxy ${VERSION} (commit `);
+    expect(stdout).toStartWith(`s3proxy ${VERSION} (commit ${gitCommit(import.meta.dir)!.commit}, bun `);
     expect(stdout.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("--cache-size 0", () => {
+  test("starts with the cache off, and says so", async () => {
+    const proxy = await spawnProxy(["--endpoint", "http://127.0.0.1:1", "--cache-size", "0"], { AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s" });
+    try {
+      expect(proxy.output()).toContain("cache: off (--cache-size 0)");
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe("s3proxy healthcheck", () => {
+  test("exits 0 against a ready proxy, 1 once it is stopped", async () => {
+    using backend = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(null, { status: 200 }) });
+    const proxy = await spawnProxy(["--endpoint", `http://127.0.0.1:${backend.port}`, "--no-cache"], { AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s" });
+    const url = `${proxy.endpoint}/_s3proxy/health/ready`;
+    try {
+      const ready = await run(["healthcheck", "--url", url]);
+      expect([ready.code, ready.stdout.trim()]).toEqual([0, `s3proxy healthcheck: ready: ${url}`]);
+    } finally {
+      await proxy.stop();
+    }
+    const stopped = await run(["healthcheck", "--url", url]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr.trim().split("\n")).toHaveLength(1);
+    expect(stopped.stderr).toStartWith(`s3proxy healthcheck: not ready: ${url}`);
+  });
+
+  test("exits 1 when the proxy answers 503 (backend unreachable)", async () => {
+    const proxy = await spawnProxy(["--endpoint", "http://127.0.0.1:1", "--no-cache"], { AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s" });
+    try {
+      const { code, stderr } = await run(["healthcheck"], { PORT: new URL(proxy.endpoint).port });
+      expect(code).toBe(1);
+      expect(stderr).toContain("answered 503");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test("an unknown option or a bad URL exits 2", async () => {
+    expect((await run(["healthcheck", "--port", "1"])).code).toBe(2);
+    expect((await run(["healthcheck", "--url", "not a url"])).code).toBe(2);
   });
 });
 

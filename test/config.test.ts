@@ -83,9 +83,9 @@ describe("validation errors name the option", () => {
     ["endpoint with a query", { endpoint: "http://host/?x=1" }, {}, "--endpoint: must not carry"],
     ["endpoint with a fragment", { endpoint: "http://host/#f" }, {}, "--endpoint: must not carry"],
     ["endpoint with user info", { endpoint: "http://u:p@host/" }, {}, "--endpoint: must not carry"],
-    ["port out of range", { port: "65536" }, {}, "--port: expected 0-65535"],
-    ["port not a number", { port: "80a" }, {}, "--port: expected 0-65535"],
-    ["negative port", {}, { PORT: "-1" }, "--port: expected 0-65535"],
+    ["port out of range", { port: "65536" }, {}, "--port: expected a port number from 0 to 65535"],
+    ["port not a number", { port: "80a" }, {}, "--port: expected a port number from 0 to 65535"],
+    ["negative port", {}, { PORT: "-1" }, "--port: expected a port number from 0 to 65535"],
     ["region", { region: "Not A Region" }, {}, "--region: not a region name"],
     ["unknown log level", { "log-level": "loud" }, {}, "--log-level: expected error, warn, info, debug or trace"],
     ["unknown RUST_LOG level", {}, { RUST_LOG: "s3proxy=chatty" }, "--log-level:"],
@@ -97,6 +97,10 @@ describe("validation errors name the option", () => {
     ["meta ttl", { "meta-ttl": "soon" }, {}, "--meta-ttl: expected a duration"],
     ["negative ttl", { "negative-ttl": "1 fortnight" }, {}, "--negative-ttl: expected a duration"],
     ["boolean", {}, { CACHE: "maybe" }, "--cache: expected true or false"],
+    ["host that only looks like an IPv4 address", { host: "999.1.1.1" }, {}, "--host: expected an IP address or host name"],
+    ["host with spaces", {}, { HOST: "my host" }, "--host: expected an IP address or host name"],
+    ["host IPv6 malformed", { host: "::1::2" }, {}, "--host: expected an IP address or host name"],
+    ["a block larger than the cache", { "block-size": "3MiB", "cache-size": "1MiB" }, {}, "--block-size: 3MiB is larger than --cache-size 1MiB"],
   ];
   for (const [name, flags, env, message] of cases) {
     test(name, () => {
@@ -119,5 +123,19 @@ describe("cache tiers", () => {
     expect(errorOf({ "redis-url": "http://cache:6379" }).option).toBe("redis-url");
     expect(errorOf({ "redis-url": "cache:6379" }).option).toBe("redis-url");
     expect(errorOf({ "disk-cache-size": "1KiB" }).option).toBe("disk-cache-size");
+  });
+});
+
+describe("what the cache options mean together", () => {
+  test("--cache-size 0 turns the cache off, whatever --block-size says", () => {
+    expect(resolveConfig({ "cache-size": "0", "block-size": "4MiB" }, {}).cache.enabled).toBe(false);
+  });
+
+  test("a block larger than the cache is accepted when the cache is off", () => {
+    expect(resolveConfig({ cache: false, "block-size": "3MiB", "cache-size": "1MiB" }, {}).cache.enabled).toBe(false);
+  });
+
+  test("host names and IPv6 addresses are accepted", () => {
+    for (const host of ["localhost", "0.0.0.0", "::", "::1", "s3proxy.internal", "10.0.0.255"]) expect(resolveConfig({ host }, {}).host).toBe(host);
   });
 });

@@ -3,13 +3,14 @@
  *
  * Every byte is passed through untouched; the first byte of each response is held back by
  * `delayMs` (default 20 ms, the order of an S3 GET's time to first byte within a region), and
- * an optional bandwidth cap paces everything the backend sends. It knows nothing of HTTP
+ * optional bandwidth caps pace what the backend sends: over all connections together, and per
+ * connection (S3 delivers roughly 50-100 MB/s on one connection, more only over many). It knows nothing of HTTP
  * beyond "the client speaks, then the server answers": a client chunk that follows a
  * response starts a new request (HTTP/1.1 without pipelining, which every S3 client uses).
  * It counts those requests and the bytes each way, so a benchmark can tell how many
  * backend requests a run cost.
  *
- *   bun scripts/bench/latency-relay.ts --target 127.0.0.1:9000 [--port 0] [--delay 20] [--bandwidth 100MiB]
+ *   bun scripts/bench/latency-relay.ts --target 127.0.0.1:9000 [--port 0] [--delay 20] [--bandwidth 100MiB] [--connection-bandwidth 80MiB]
  *
  * prints {"port":N} once listening, then answers the stdin lines `stats` and `reset` with
  * one JSON line of counters.
@@ -24,6 +25,8 @@ export interface LatencyRelayOptions {
   delayMs?: number;
   /** Bytes per second the backend may send, over all connections; unlimited when absent. */
   bandwidth?: number;
+  /** Bytes per second the backend may send on each connection; unlimited when absent. */
+  connectionBandwidth?: number;
 }
 
 export interface RelayStats {
@@ -112,19 +115,24 @@ interface Conn {
   idle: boolean;
   /** When the current response may start flowing to the client. */
   responseDue: number;
+  /** This connection's own bandwidth cap. */
+  pace: Pacer;
+}
+
+/** When `length` bytes, ready at `earliest`, have passed a link of this many bytes per second. */
+export type Pacer = (length: number, earliest: number) => number;
+
+export function pacer(bytesPerSecond: number | undefined): Pacer {
+  if (!bytesPerSecond) return (_, earliest) => earliest;
+  let freeAt = 0;
+  return (length, earliest) => (freeAt = Math.max(earliest, freeAt) + (length / bytesPerSecond) * 1000);
 }
 
 export function startLatencyRelay(opts: LatencyRelayOptions): LatencyRelay {
   const delayMs = opts.delayMs ?? 20;
   const stats: RelayStats = { connections: 0, requests: 0, bytesToBackend: 0, bytesFromBackend: 0 };
-  // The link is shared: the bandwidth cap paces all connections together.
-  let linkFreeAt = 0;
-  const pace = (length: number, earliest: number): number => {
-    if (!opts.bandwidth) return earliest;
-    const start = Math.max(earliest, linkFreeAt);
-    linkFreeAt = start + (length / opts.bandwidth) * 1000;
-    return linkFreeAt;
-  };
+  // The link is shared: `bandwidth` paces all connections together.
+  const link = pacer(opts.bandwidth);
 
   const server = Bun.listen<Conn>({
     hostname: "127.0.0.1",
@@ -137,6 +145,7 @@ export function startLatencyRelay(opts: LatencyRelayOptions): LatencyRelay {
           awaitingResponse: false,
           idle: true,
           responseDue: 0,
+          pace: pacer(opts.connectionBandwidth),
           toBackend: new Outbox((paused) => (paused ? client.pause() : client.resume())),
           toClient: new Outbox((paused) => (paused ? conn.backend?.pause() : conn.backend?.resume())),
         };
@@ -161,8 +170,7 @@ export function startLatencyRelay(opts: LatencyRelayOptions): LatencyRelay {
                 c.awaitingResponse = false;
                 c.responseDue = due + delayMs;
               }
-              due = Math.max(due, c.responseDue);
-              c.toClient.push(bytes, delayMs > 0 || opts.bandwidth ? pace(bytes.length, due) : 0);
+              c.toClient.push(bytes, link(bytes.length, c.pace(bytes.length, Math.max(due, c.responseDue))));
             },
             drain: (backend) => backend.data.toBackend.flush(),
             close: (backend) => backend.data.toClient.end(),
@@ -207,12 +215,11 @@ function parseArgs(argv: string[]): LatencyRelayOptions {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const target = get("target");
-  if (!target || !/^[^:]+:\d+$/.test(target)) throw new Error("usage: latency-relay.ts --target HOST:PORT [--port N] [--delay MS] [--bandwidth BYTES_PER_S|NMiB]");
+  if (!target || !/^[^:]+:\d+$/.test(target)) throw new Error("usage: latency-relay.ts --target HOST:PORT [--port N] [--delay MS] [--bandwidth BYTES_PER_S|NMiB] [--connection-bandwidth BYTES_PER_S|NMiB]");
   const [host, port] = target.split(":");
-  const bw = get("bandwidth");
   const units: Record<string, number> = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
-  const bandwidth = bw ? Number(/^(\d+(?:\.\d+)?)/.exec(bw)?.[1]) * (units[bw.replace(/^[\d.]+/, "")] ?? 1) : undefined;
-  return { targetHost: host!, targetPort: Number(port), port: Number(get("port") ?? 0), delayMs: Number(get("delay") ?? 20), bandwidth };
+  const rate = (bw: string | undefined) => (bw ? Number(/^(\d+(?:\.\d+)?)/.exec(bw)?.[1]) * (units[bw.replace(/^[\d.]+/, "")] ?? 1) : undefined);
+  return { targetHost: host!, targetPort: Number(port), port: Number(get("port") ?? 0), delayMs: Number(get("delay") ?? 20), bandwidth: rate(get("bandwidth")), connectionBandwidth: rate(get("connection-bandwidth")) };
 }
 
 if (import.meta.main) {

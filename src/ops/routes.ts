@@ -16,6 +16,9 @@ import type { ReadinessReport } from "./readiness.ts";
 import { STATUS_PAGE } from "./status-page.ts";
 
 export const OPS_PREFIX = "/_s3proxy/";
+/** Probed by orchestrators (Kubernetes, `s3proxy healthcheck`): keep in step with deploy/. */
+export const LIVE_PATH = `${OPS_PREFIX}health/live`;
+export const READY_PATH = `${OPS_PREFIX}health/ready`;
 
 export interface OpsDeps {
   metrics: ProxyMetrics;
@@ -36,8 +39,8 @@ export type OpsRoutes = (req: Request) => Promise<Response> | undefined;
 export function createOpsRoutes(deps: OpsDeps): OpsRoutes {
   const routes: Record<string, () => Response | Promise<Response>> = {
     [deps.metricsPath]: () => new Response(deps.metrics.render(), { headers: { "content-type": CONTENT_TYPE } }),
-    [`${OPS_PREFIX}health/live`]: () => new Response("ok\n", { headers: { "content-type": "text/plain; charset=utf-8" } }),
-    [`${OPS_PREFIX}health/ready`]: async () => {
+    [LIVE_PATH]: () => new Response("ok\n", { headers: { "content-type": "text/plain; charset=utf-8" } }),
+    [READY_PATH]: async () => {
       const report = await deps.readiness();
       return Response.json(report, { status: report.ready ? 200 : 503 });
     },

@@ -1,12 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { createConsola, type LogObject } from "consola";
-import { installGracefulShutdown, type ShutdownSignal } from "../../src/ops/shutdown.ts";
+import { installGracefulShutdown, REPEAT_WINDOW_MS, type ShutdownSignal } from "../../src/ops/shutdown.ts";
 
 function harness(drainResult: Promise<boolean>) {
   const listeners = new Map<ShutdownSignal, () => void>();
   const exits: number[] = [];
   const drains: number[] = [];
   const lines: LogObject[] = [];
+  const timers: Array<() => void> = [];
   installGracefulShutdown({
     drain: (ms) => {
       drains.push(ms);
@@ -16,8 +17,14 @@ function harness(drainResult: Promise<boolean>) {
     log: createConsola({ level: 3, reporters: [{ log: (e) => void lines.push(e) }] }),
     exit: (code) => void exits.push(code),
     onSignal: (signal, listener) => void listeners.set(signal, listener),
+    later: (ms, fn) => {
+      expect(ms).toBe(REPEAT_WINDOW_MS);
+      timers.push(fn);
+    },
   });
-  return { signal: (s: ShutdownSignal) => listeners.get(s)!(), exits, drains, lines };
+  /** The repeat window is over. */
+  const windowPasses = () => timers.splice(0).forEach((fn) => fn());
+  return { signal: (s: ShutdownSignal) => listeners.get(s)!(), windowPasses, exits, drains, lines };
 }
 
 describe("graceful shutdown", () => {
@@ -33,12 +40,25 @@ describe("graceful shutdown", () => {
     expect(h.exits).toEqual([0]);
   });
 
-  test("a second signal while draining exits at once, with the signal's conventional status", () => {
+  test("a second signal while draining, after the repeat window, exits at once with the signal's conventional status", () => {
     const h = harness(new Promise(() => {}));
     h.signal("SIGINT");
+    h.windowPasses();
     h.signal("SIGINT");
     expect(h.exits).toEqual([130]);
     expect(h.drains).toHaveLength(1);
+  });
+
+  test("a repeat within the window (a process group's signal forwarded by bun run) is the same request: it keeps draining", () => {
+    const h = harness(new Promise(() => {}));
+    h.signal("SIGTERM");
+    h.signal("SIGTERM");
+    h.signal("SIGINT");
+    expect(h.exits).toEqual([]);
+    expect(h.drains).toHaveLength(1);
+    h.windowPasses();
+    h.signal("SIGTERM");
+    expect(h.exits).toEqual([143]);
   });
 
   test("a drain cut short by the timeout still exits 0, with a warning", async () => {

@@ -15,12 +15,18 @@ export interface SpawnedProxy {
   waitForLine(pattern: RegExp): Promise<string>;
 }
 
-export async function spawnProxy(backend: Pick<Backend, "endpoint" | "accessKeyId" | "secretAccessKey" | "region">, args: string[] = []): Promise<SpawnedProxy> {
-  const proc = Bun.spawn(["bun", "src/main.ts", "--endpoint", backend.endpoint, "--host", "127.0.0.1", "--port", "0", "--region", backend.region, ...noAuthUnlessAsked(args), ...args], {
+/**
+ * `bunRun`: start it as users do from source, `bun run start -- …`, in a process group of its
+ * own (the group's id is `proc.pid`), so a test can signal the group as a terminal's Ctrl-C does.
+ */
+export async function spawnProxy(backend: Pick<Backend, "endpoint" | "accessKeyId" | "secretAccessKey" | "region">, args: string[] = [], opts: { bunRun?: boolean } = {}): Promise<SpawnedProxy> {
+  const command = opts.bunRun ? ["bun", "run", "start", "--"] : ["bun", "src/main.ts"];
+  const proc = Bun.spawn([...command, "--endpoint", backend.endpoint, "--host", "127.0.0.1", "--port", "0", "--region", backend.region, ...noAuthUnlessAsked(args), ...args], {
     env: { PATH: process.env.PATH, AWS_ACCESS_KEY_ID: backend.accessKeyId, AWS_SECRET_ACCESS_KEY: backend.secretAccessKey, AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
+    detached: opts.bunRun,
   });
   const lines: string[] = [];
   const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
