@@ -106,6 +106,7 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   const perIdentity = auth.mode === "web-identity";
   const cache = config.cache.enabled ? createCache(config.cache, perIdentity ? onBehalfOfRequest(upstream) : upstream, await createTiers(config.cache, config.endpoint, log)) : undefined;
   const metrics = new ProxyMetrics({ cache, inFlight: () => server.pendingRequests });
+  const accessLog = createAccessLog(log, config.logFormat);
   const handler = createHandler({
     cache: cache?.reads,
     grants: cache && perIdentity ? new ReadGrants(config.cache.metaTtlMs) : undefined,
@@ -115,8 +116,10 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     maxInflight: config.limits.maxInflight,
     relay: { maxBufferedBody: MAX_BUFFERED_BODY, budget: new BufferBudget(BUFFER_BUDGET) },
     log,
-    accessLog: createAccessLog(log, config.logFormat),
-    metrics,
+    onFinished: (f) => {
+      accessLog(f.method, f.path, f.res, f.record, f.ms);
+      metrics.requestFinished(f.record, f.res, f.ms);
+    },
   });
   const ops = createOpsRoutes({
     metrics,

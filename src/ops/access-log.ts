@@ -5,7 +5,7 @@
  */
 import type { LogFormat, Logger } from "../log.ts";
 import { batchedLineWriter, type LineWriter } from "./line-writer.ts";
-import type { RequestRecord } from "../proxy/handler.ts";
+import type { RequestRecord } from "../proxy/request-record.ts";
 import { bodyBytes } from "./metrics.ts";
 
 export interface AccessEntry {

@@ -7,7 +7,7 @@
 import type { LruUsage } from "../cache/lru.ts";
 import type { CacheStats } from "../cache/stats.ts";
 import type { CacheTier } from "../cache/tier.ts";
-import type { RequestRecord } from "../proxy/handler.ts";
+import type { RequestRecord } from "../proxy/request-record.ts";
 import { VERSION } from "../version.ts";
 import { Registry, type Collected } from "./prometheus.ts";
 import { TopN } from "./top-n.ts";

@@ -8,10 +8,8 @@ import { actingAs } from "../auth/acting-as.ts";
 import type { Authenticate, AuthResult } from "../auth/authenticate.ts";
 import type { ReadGrants } from "../auth/read-grants.ts";
 import { cachePolicy } from "../cache/policy.ts";
-import type { CacheResult, ReadThroughCache } from "../cache/read-through.ts";
+import type { ReadThroughCache } from "../cache/read-through.ts";
 import type { Logger } from "../log.ts";
-import type { AccessLog } from "../ops/access-log.ts";
-import type { ProxyMetrics } from "../ops/metrics.ts";
 import { renderError, S3Error } from "../s3/errors.ts";
 import { bodyMatchesEtag } from "../s3/etag.ts";
 import { parseOperation, type ParseOptions, type S3Operation } from "../s3/operation.ts";
@@ -21,6 +19,7 @@ import { cacheResponse } from "./cache-response.ts";
 import { forward } from "./forward.ts";
 import { relayResponse, type RelayOptions } from "./respond.ts";
 import { nextRequestId } from "./request-id.ts";
+import type { FinishedRequest, RequestRecord } from "./request-record.ts";
 
 export interface ProxyContext {
   upstream: UpstreamClient;
@@ -35,22 +34,8 @@ export interface ProxyContext {
   cache?: ReadThroughCache;
   /** Web-identity mode with a cache: which identities the backend let read what. */
   grants?: ReadGrants;
-  accessLog?: AccessLog;
-  metrics?: ProxyMetrics;
-}
-
-/** What the access log records about one request; filled in as the request moves along. */
-export interface RequestRecord {
-  requestId: string;
-  op?: S3Operation;
-  upstreamMs?: number;
-  cache?: CacheResult | "BYPASS";
-  /** The authenticated client: its access key id, web identity or `anonymous` (never a secret). */
-  identity?: { accessKeyId: string };
-  /** The S3 error code the proxy answered with, if it produced the error itself. */
-  error?: string;
-  /** The S3 error code of a refusal by client authentication. */
-  authFailure?: string;
+  /** Hears of every request once its response is ready (the access log, metrics). */
+  onFinished?: (finished: FinishedRequest) => void;
 }
 
 export type Handler = (req: Request) => Promise<Response>;
@@ -87,9 +72,7 @@ export function createHandler(ctx: ProxyContext): Handler {
       inflight--;
     }
     if (!res.headers.has("x-amz-request-id")) res.headers.set("x-amz-request-id", record.requestId);
-    const ms = performance.now() - started;
-    ctx.accessLog?.(req.method, path, res, record, ms);
-    ctx.metrics?.requestFinished(record, res, ms);
+    ctx.onFinished?.({ method: req.method, path, res, record, ms: performance.now() - started });
     return res;
   };
 }

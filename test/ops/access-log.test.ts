@@ -3,7 +3,7 @@ import { createConsola } from "consola";
 import { accessEntry, createAccessLog, formatAccessLine } from "../../src/ops/access-log.ts";
 import { batchedLineWriter } from "../../src/ops/line-writer.ts";
 import { bodyBytes } from "../../src/ops/metrics.ts";
-import type { RequestRecord } from "../../src/proxy/handler.ts";
+import type { RequestRecord } from "../../src/proxy/request-record.ts";
 import { parseOperation } from "../../src/s3/operation.ts";
 
 const url = new URL("http://127.0.0.1:3000/bucket/dir/file%20one.parquet");
