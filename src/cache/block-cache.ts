@@ -44,8 +44,11 @@ export type RangeBody = Blob | Uint8Array;
 
 export interface BlockRead {
   body: RangeBody;
-  /** Blocks answered from the cache (memory or a lower tier) and blocks that needed (or waited for) a backend fetch. */
+  /** Blocks answered from the cache (memory or a lower tier). */
   cachedBlocks: number;
+  /** Blocks that arrived with a backend fetch another read started (coalesced). */
+  joinedBlocks: number;
+  /** Blocks this read fetched from the backend. */
   fetchedBlocks: number;
 }
 
@@ -178,6 +181,7 @@ export class BlockCache {
     // Per block: its extent when cached, else its fill (in flight, or started here for each missing run).
     const parts: Array<Extent | BlockFill> = [];
     let cachedBlocks = 0;
+    let joinedBlocks = 0;
     const fromTiers = { blocks: 0 };
     let runStart = -1;
     for (let i = first; i <= last + 1; i++) {
@@ -195,13 +199,14 @@ export class BlockCache {
         cachedBlocks++;
       } else if (pending) {
         parts.push(pending);
+        joinedBlocks++;
         this.stats.coalescedWaits++;
       }
     }
     // Of the last block only the bytes up to the range's end are needed; of the others, all.
     await Promise.all(parts.map((p, n) => (p instanceof Extent ? undefined : p.reach(first + n === last ? range.end - last * this.blockSize + 1 : p.length))));
     cachedBlocks += fromTiers.blocks;
-    const read = { cachedBlocks, fetchedBlocks: parts.length - cachedBlocks };
+    const read = { cachedBlocks, joinedBlocks, fetchedBlocks: parts.length - cachedBlocks - joinedBlocks };
     // A read that needs most of the fills it waited for is answered from the extents they
     // become (joined once, and reused by the next read), not from a copy of its own that the
     // next read would have to make again; so it also waits for the few bytes it does not need.

@@ -35,6 +35,9 @@ export type Discovery =
   /** A success the cache cannot use (no ETag or size, an unexpected range, a huge error body): forward. */
   | { kind: "uncacheable" };
 
+/** A discovery's outcome, and whether this caller joined one already in flight. */
+export type Joined<D> = { outcome: Promise<D>; joined: boolean };
+
 /** What a HEAD can tell: never "past-end". */
 export type HeadDiscovery = Exclude<Discovery, { kind: "past-end" }>;
 
@@ -67,7 +70,7 @@ export class Discoverer {
    * Discover with the client's bounded range widened to whole blocks. Concurrent cold
    * readers of the object share this one answer, then find its blocks in flight.
    */
-  withRange(name: ObjectName, range: ByteRange): Promise<Discovery> {
+  withRange(name: ObjectName, range: ByteRange): Joined<Discovery> {
     return this.coalesced(this.byRange, name, async () => {
       const bs = this.blocks.blockSize;
       const aligned = { start: Math.floor(range.start / bs) * bs, end: (Math.floor(range.end / bs) + 1) * bs - 1 };
@@ -98,7 +101,7 @@ export class Discoverer {
   }
 
   /** Discover an object's metadata with one HEAD. */
-  withHead(name: ObjectName): Promise<HeadDiscovery> {
+  withHead(name: ObjectName): Joined<HeadDiscovery> {
     return this.coalesced(this.byHead, name, async () => {
       const res = await this.send("HEAD", name, new Headers());
       await res.body?.cancel();
@@ -110,10 +113,10 @@ export class Discoverer {
     });
   }
 
-  private coalesced<D extends Discovery>(flight: SingleFlight<D>, name: ObjectName, discover: () => Promise<D>): Promise<D> {
-    const { outcome, joined } = flight.run(metaKey(name.bucket, name.key, name.versionId), discover);
-    if (joined) this.stats.coalescedWaits++;
-    return outcome;
+  private coalesced<D extends Discovery>(flight: SingleFlight<D>, name: ObjectName, discover: () => Promise<D>): Joined<D> {
+    const call = flight.run(metaKey(name.bucket, name.key, name.versionId), discover);
+    if (call.joined) this.stats.coalescedWaits++;
+    return call;
   }
 
   private send(method: string, name: ObjectName, headers: Headers): Promise<Response> {

@@ -127,8 +127,11 @@ export class ReadThroughCache {
       // Expired metadata in a tier means its blocks are likely there too: revalidate with a HEAD, not a ranged GET.
       const plan = discoveryPlan(req, inTiers === "expired");
       if (plan.how === "forward") return undefined;
-      let found = plan.how === "range" ? await this.discover.withRange(name, plan.range) : await this.discover.withHead(name);
-      if (found.kind === "past-end") found = await this.discover.withHead(name);
+      const first = plan.how === "range" ? this.discover.withRange(name, plan.range) : this.discover.withHead(name);
+      // Only the request that asked the backend is a MISS; one that joined it costs the backend nothing.
+      if (first.joined) result = "HIT";
+      let found = await first.outcome;
+      if (found.kind === "past-end") found = await this.discover.withHead(name).outcome;
       if (found.kind === "uncacheable") return undefined;
       if (found.kind === "answer") return replay(req, found.recorded, result);
       meta = found.meta;
@@ -152,10 +155,11 @@ export class ReadThroughCache {
     const wanted = decision.range;
     const version = versionOf(name, meta);
     const cached = this.blocks.readCached(version, wanted);
-    const read = cached ? { body: cached, cachedBlocks: 1, fetchedBlocks: 0 } : await this.blocks.read(version, wanted, (o, r) => this.fetchRange(o, r));
-    if (result === "HIT") result = read.fetchedBlocks === 0 ? "HIT" : read.cachedBlocks === 0 ? "MISS" : "PARTIAL";
+    const read = cached ? { body: cached, cachedBlocks: 1, joinedBlocks: 0, fetchedBlocks: 0 } : await this.blocks.read(version, wanted, (o, r) => this.fetchRange(o, r));
+    // What this request cost the backend: nothing (HIT, even when it waited for another's fetch), some of it, or all.
+    if (result === "HIT") result = read.fetchedBlocks === 0 ? "HIT" : read.cachedBlocks + read.joinedBlocks === 0 ? "MISS" : "PARTIAL";
     if (result === "STALE") this.stats.staleServed++;
-    this.count(result, rangeLength(wanted), read.cachedBlocks, read.fetchedBlocks);
+    this.count(result, rangeLength(wanted), read.cachedBlocks, read.joinedBlocks + read.fetchedBlocks);
     return { kind: "object", status: decision.status, head: false, meta, result, range: wanted, body: read.body };
   }
 
