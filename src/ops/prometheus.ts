@@ -16,8 +16,16 @@ interface Metric {
 
 /** One series' identity: label pairs in name order (label values cannot contain U+0000). */
 function labelKey(labels: Labels): string {
+  const names = Object.keys(labels);
+  // Callers nearly always pass labels in one order: sort only when they are not in order.
+  for (let i = 1; i < names.length; i++) {
+    if (names[i - 1]! > names[i]!) {
+      names.sort();
+      break;
+    }
+  }
   let key = "";
-  for (const name of Object.keys(labels).sort()) key += `${name}\u0000${labels[name]}\u0000`;
+  for (const name of names) key += `${name}\u0000${labels[name]}\u0000`;
   return key;
 }
 

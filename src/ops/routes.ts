@@ -75,6 +75,7 @@ async function answer(req: Request, route: (() => Response | Promise<Response>) 
 }
 
 function isVirtualHosted(req: Request, domains: readonly string[]): boolean {
+  if (domains.length === 0) return false;
   const host = (req.headers.get("host") ?? "").toLowerCase().replace(/:\d+$/, "");
   return domains.some((d) => host.endsWith("." + d));
 }

@@ -121,6 +121,7 @@ export function hasQuery(op: Pick<S3Operation, "query">, name: string): boolean 
 }
 
 function virtualHostBucket(host: string, domains: readonly string[]): string | undefined {
+  if (domains.length === 0) return undefined;
   const hostname = host.replace(/:\d+$/, "");
   for (const domain of domains) {
     if (hostname.endsWith("." + domain)) return hostname.slice(0, -(domain.length + 1));
