@@ -199,7 +199,7 @@ export function resolveConfig(flags: Flags, env: Env): Config {
   if (endpoint.protocol !== "http:" && endpoint.protocol !== "https:") {
     throw new ConfigError("endpoint", `must be http:// or https://, got "${endpointText}"`);
   }
-  if (endpoint.search || endpoint.hash || endpoint.username) {
+  if (endpoint.search || endpoint.hash || endpoint.username || endpoint.password) {
     throw new ConfigError("endpoint", "must not carry a query, fragment or user info");
   }
 

@@ -83,6 +83,7 @@ describe("validation errors name the option", () => {
     ["endpoint with a query", { endpoint: "http://host/?x=1" }, {}, "--endpoint: must not carry"],
     ["endpoint with a fragment", { endpoint: "http://host/#f" }, {}, "--endpoint: must not carry"],
     ["endpoint with user info", { endpoint: "http://u:p@host/" }, {}, "--endpoint: must not carry"],
+    ["endpoint with a password and no user name", { endpoint: "http://:secret@host/" }, {}, "--endpoint: must not carry"],
     ["port out of range", { port: "65536" }, {}, "--port: expected a port number from 0 to 65535"],
     ["port not a number", { port: "80a" }, {}, "--port: expected a port number from 0 to 65535"],
     ["negative port", {}, { PORT: "-1" }, "--port: expected a port number from 0 to 65535"],
