@@ -38,21 +38,26 @@ export function accessEntry(method: string, path: string, res: Response, record:
     key: record.op?.key,
     range: record.op?.headers.get("range") ?? undefined,
     status: res.status,
-    bytes: bodyBytes(res),
+    bytes: record.bytes ?? bodyBytes(res),
     cache: record.cache,
     ms: round(ms),
     upstreamMs: record.upstreamMs === undefined ? undefined : round(record.upstreamMs),
   };
-  // Absent fields are left out of both formats rather than printed as null.
-  for (const k of Object.keys(entry) as Array<keyof AccessEntry>) if (entry[k] === undefined) delete entry[k];
+  // Absent fields stay undefined: JSON.stringify and formatAccessLine leave them out rather than print null.
   return entry;
 }
 
-/** `GET /bucket/key 206 id=… op=GetObject … ms=0.41`: the request line first, then key=value pairs. */
+/** The fields of the pretty line after the request line, in order. */
+const LINE_FIELDS = ["requestId", "keyId", "op", "bucket", "key", "range", "bytes", "cache", "ms", "upstreamMs"] as const;
+
+/** `GET /bucket/key 206 requestId=… op=GetObject … ms=0.41`: the request line first, then key=value pairs. */
 export function formatAccessLine(e: AccessEntry): string {
-  const { method, path, status, ...fields } = e;
-  const pairs = Object.entries(fields).map(([k, v]) => `${k}=${logfmtValue(String(v))}`);
-  return [`${method} ${path} ${status}`, ...pairs].join(" ");
+  let line = `${e.method} ${e.path} ${e.status}`;
+  for (const k of LINE_FIELDS) {
+    const v = e[k];
+    if (v !== undefined) line += ` ${k}=${logfmtValue(String(v))}`;
+  }
+  return line;
 }
 
 function logfmtValue(v: string): string {
@@ -67,10 +72,23 @@ export function createAccessLog(log: Logger, format: LogFormat, write: LineWrite
   return (method, path, res, record, ms) => {
     if (log.level < 3) return; // below info: skip building the line at all
     const entry = accessEntry(method, path, res, record, ms);
-    const time = new Date().toISOString();
+    const time = isoNow();
     if (format === "json") write(JSON.stringify({ time, level: "info", msg: `${method} ${path} ${res.status}`, access: true, ...entry }));
     else write(`${time} [info] ${formatAccessLine(entry)}`);
   };
+}
+
+let lastMs = 0;
+let lastIso = "";
+
+/** The time as ISO 8601, formatted once per millisecond however many lines share it. */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }
 
 function round(ms: number): number {

@@ -15,7 +15,7 @@ import { bodyMatchesEtag } from "../s3/etag.ts";
 import { parseOperation, type ParseOptions, type S3Operation } from "../s3/operation.ts";
 import type { UpstreamClient } from "../upstream/client.ts";
 import { mayReadCache, noteBackendRead } from "./cache-access.ts";
-import { cacheResponse } from "./cache-response.ts";
+import { answerBytes, cacheResponse } from "./cache-response.ts";
 import { forward } from "./forward.ts";
 import { relayResponse, type RelayOptions } from "./respond.ts";
 import { nextRequestId } from "./request-id.ts";
@@ -71,7 +71,8 @@ export function createHandler(ctx: ProxyContext): Handler {
     } finally {
       inflight--;
     }
-    if (!res.headers.has("x-amz-request-id")) res.headers.set("x-amz-request-id", record.requestId);
+    // An answer the proxy built from the cache carries its id already (record.bytes says so).
+    if (record.bytes === undefined && !res.headers.has("x-amz-request-id")) res.headers.set("x-amz-request-id", record.requestId);
     ctx.onFinished?.({ method: req.method, path, res, record, ms: performance.now() - started });
     return res;
   };
@@ -93,7 +94,8 @@ async function serve(ctx: ProxyContext, op: S3Operation, req: Request, auth: Aut
     const answer = await cache.serve(op);
     if (answer) {
       record.cache = answer.result;
-      return cacheResponse(answer);
+      record.bytes = answerBytes(answer);
+      return cacheResponse(answer, record.requestId);
     }
   }
   const invalidates = cache ? invalidation(op) : undefined;

@@ -18,6 +18,12 @@ export interface RequestRecord {
   error?: string;
   /** The S3 error code of a refusal by client authentication. */
   authFailure?: string;
+  /**
+   * The Content-Length of an answer the proxy built itself (from the cache), which already
+   * carries its request id; undefined for relayed and error answers. Read instead of the
+   * response's headers, which cost a copy to materialise.
+   */
+  bytes?: number;
 }
 
 /** A request whose response is ready. */
