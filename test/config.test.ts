@@ -97,6 +97,8 @@ describe("validation errors name the option", () => {
     ["meta ttl", { "meta-ttl": "soon" }, {}, "--meta-ttl: expected a duration"],
     ["negative ttl", { "negative-ttl": "1 fortnight" }, {}, "--negative-ttl: expected a duration"],
     ["boolean", {}, { CACHE: "maybe" }, "--cache: expected true or false"],
+    ["tls cert without key", { "tls-cert": "/etc/s3proxy/cert.pem" }, {}, "--tls-key: --tls-cert needs the key file too"],
+    ["tls key without cert", {}, { TLS_KEY: "/etc/s3proxy/key.pem" }, "--tls-cert: --tls-key needs the certificate file too"],
   ];
   for (const [name, flags, env, message] of cases) {
     test(name, () => {
@@ -119,5 +121,17 @@ describe("cache tiers", () => {
     expect(errorOf({ "redis-url": "http://cache:6379" }).option).toBe("redis-url");
     expect(errorOf({ "redis-url": "cache:6379" }).option).toBe("redis-url");
     expect(errorOf({ "disk-cache-size": "1KiB" }).option).toBe("disk-cache-size");
+  });
+});
+
+describe("tls", () => {
+  test("plain HTTP unless both files are named, by flag or TLS_CERT/TLS_KEY", () => {
+    expect(resolveConfig({}, {}).tls).toBeUndefined();
+    expect(resolveConfig({ "tls-cert": "c.pem" }, { TLS_KEY: "k.pem" }).tls).toEqual({ certFile: "c.pem", keyFile: "k.pem" });
+  });
+
+  test("--allow-insecure-tokens is off unless given", () => {
+    expect(resolveConfig({}, {}).auth.allowInsecureTokens).toBe(false);
+    expect(resolveConfig({}, { ALLOW_INSECURE_TOKENS: "true" }).auth.allowInsecureTokens).toBe(true);
   });
 });
