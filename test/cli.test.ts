@@ -70,6 +70,9 @@ describe("a TLS certificate that cannot be served exits 2 with one line naming t
         expect(stderr.split("\n").filter(Boolean)).toEqual([expect.stringContaining(`s3proxy: ${message}`)]);
         expect(stderr).not.toContain("PRIVATE KEY");
       }
+      using busy = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+      const taken = await run(["--host", "127.0.0.1", "--port", String(busy.port), "--auth", "none", "--endpoint", "http://127.0.0.1:1", "--tls-cert", good.certFile, "--tls-key", good.keyFile], { AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s" });
+      expect([taken.code, taken.stderr.trim()]).toEqual([2, `s3proxy: --port: 127.0.0.1:${busy.port} is already in use`]);
     } finally {
       ca.remove();
     }

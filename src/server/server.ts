@@ -56,7 +56,14 @@ function serve(handler: Handler, opts: ListenOptions, port: number): Server<unde
  * connections: a plain bind first makes a port already taken fail as it does without TLS.
  */
 function claimPort(host: string, port: number): number {
-  const probe = Bun.listen({ hostname: host, port, socket: { data() {} } });
+  let probe;
+  try {
+    probe = Bun.listen({ hostname: host, port, socket: { data() {} } });
+  } catch (err) {
+    // Bun.serve's own words for a taken port, which the CLI turns into its --port line.
+    if ((err as { code?: string }).code === "EADDRINUSE") throw new Error(`Failed to start server. Is port ${port} in use?`, { cause: err });
+    throw err;
+  }
   const claimed = probe.port;
   probe.stop(true);
   return claimed;

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { createConsola, type LogObject } from "consola";
 import { setupClientAuth, type BackendCredentials } from "../../src/auth/setup.ts";
 import { ConfigError, resolveConfig, type Env, type Flags } from "../../src/config.ts";
-import { S3Error } from "../../src/s3/errors.ts";
+import { renderError, S3Error } from "../../src/s3/errors.ts";
 import { parseOperation } from "../../src/s3/operation.ts";
 import { tempFile } from "../support/credentialed-clients.ts";
 
@@ -84,7 +84,10 @@ describe("auth configuration", () => {
         const err = await auth.authenticate(parseOperation("GET", new URL(req.url), req.headers, { domains: [] }), req).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(S3Error);
         expect((err as S3Error).code).toBe(code);
-        if (code === "InvalidRequest") expect((err as S3Error).message).toContain("--allow-insecure-tokens");
+        if (code !== "InvalidRequest") continue;
+        const res = renderError(err, { requestId: "R", resource: "/bucket/key", method: "GET" });
+        expect(res.status).toBe(400);
+        expect(await res.text()).toMatch(/<Code>InvalidRequest<\/Code><Message>Web identity tokens are refused over plain HTTP: connect with https \(start the proxy with --tls-cert and --tls-key\), or start it with --allow-insecure-tokens/);
       }
     }
   });
