@@ -91,8 +91,9 @@ export function listen(handler: Handler, opts: ListenOptions): Listener {
       const previous = current;
       // The new socket listens before the old one closes, so no connection is refused; the
       // old one stops accepting and lets its requests finish.
-      current = serve(handler, { ...opts, tls }, port);
-      opts = { ...opts, tls };
+      const next = { ...opts, tls };
+      current = serve(handler, next, port);
+      opts = next;
       retire(previous, false).catch((err) => opts.onError?.(err));
     },
     async stop(closeActive) {
