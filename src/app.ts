@@ -1,5 +1,4 @@
 /** Assemble a running proxy from a resolved configuration: credentials, upstream client, handler, server. */
-import type { Server } from "bun";
 import type { AuthMode } from "./auth/authenticate.ts";
 import { onBehalfOfRequest } from "./auth/acting-as.ts";
 import { ReadGrants } from "./auth/read-grants.ts";
@@ -21,21 +20,22 @@ import { checkReadiness } from "./ops/readiness.ts";
 import { createOpsRoutes, opsOnly, withOpsRoutes } from "./ops/routes.ts";
 import { createHandler, type Handler } from "./proxy/handler.ts";
 import { BufferBudget } from "./proxy/respond.ts";
-import { listen } from "./server/server.ts";
+import { listen, type Listener } from "./server/server.ts";
+import { describeTlsPair, loadTlsPair, reloadTlsOnHangup } from "./server/tls-files.ts";
 import { UpstreamClient } from "./upstream/client.ts";
 import { DEFAULT_RETRY } from "./upstream/retry.ts";
 import { resolveCredentialChain, type CredentialSource } from "./upstream/credentials.ts";
 
 export interface Proxy {
-  server: Server<undefined>;
+  server: Listener;
   url: URL;
   handler: Handler;
   credentialSource: CredentialSource;
   authMode: AuthMode;
   cache?: { store: LruUsage; stats: CacheStats; reads: ReadThroughCache; tiers: CacheTier[] };
   metrics: ProxyMetrics;
-  /** The --metrics-port server, when there is one. */
-  opsServer?: Server<undefined>;
+  /** The --metrics-port server, when there is one (plain HTTP, for a scraper on a private network). */
+  opsServer?: Listener;
   stop(): Promise<void>;
   /** Stop accepting connections and wait up to `timeoutMs` for in-flight requests; false if some were cut off. */
   drain(timeoutMs: number): Promise<boolean>;
@@ -91,8 +91,10 @@ const BUFFER_BUDGET = 128 * 1024 ** 2;
 const READINESS_TIMEOUT_MS = 2000;
 
 export async function startProxy(config: Config, env: Env, log: Logger): Promise<Proxy> {
+  // Certificate problems exit 2 before anything else starts.
+  const tls = config.tls ? await loadTlsPair(config.tls) : undefined;
   const { provider, source } = await resolveCredentialChain(env);
-  const auth = await setupClientAuth(config.auth, { provider, source }, config.host, log);
+  const auth = await setupClientAuth(config.auth, { provider, source }, { host: config.host, tls: tls !== undefined }, log);
   if (source === "none" && auth.mode !== "web-identity") log.warn("no backend credentials found: requests are forwarded unsigned (public buckets only)");
   const upstream = new UpstreamClient({
     endpoint: config.endpoint,
@@ -131,7 +133,9 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   });
   const separateOps = config.ops.metricsPort !== undefined;
   const onError = (err: unknown) => log.error("request failed outside the pipeline:", err);
-  const server = listen(separateOps ? handler : withOpsRoutes(handler, ops), { host: config.host, port: config.port, onError });
+  const server = listen(separateOps ? handler : withOpsRoutes(handler, ops), { host: config.host, port: config.port, tls, onError });
+  const stopTlsReload = config.tls ? reloadTlsOnHangup(config.tls, server, log) : () => {};
+  if (tls) log.info(`TLS certificate ${describeTlsPair(tls)}`);
   const opsServer = separateOps ? listen(opsOnly(ops), { host: config.host, port: config.ops.metricsPort!, onError }) : undefined;
   const servers = opsServer ? [server, opsServer] : [server];
   /** Land the tiers' pending writes and release the cache directory's lock. */
@@ -147,10 +151,12 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     opsServer,
     async stop() {
       auth.close();
+      stopTlsReload();
       await Promise.all(servers.map((s) => s.stop(true)));
       await closeTiers();
     },
     async drain(timeoutMs) {
+      stopTlsReload();
       const drained = Promise.all(servers.map((s) => s.stop(false))).then(() => true);
       const timedOut = new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref());
       const finished = await Promise.race([drained, timedOut]);

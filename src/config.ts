@@ -43,6 +43,14 @@ export interface AuthConfig {
   regions: string[];
   stsEndpoint: URL;
   roleArn?: string;
+  /** web-identity: accept tokens over plain HTTP on a non-loopback listener. */
+  allowInsecureTokens: boolean;
+}
+
+/** PEM files served on --port; undefined means plain HTTP. */
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
 }
 
 export interface OpsConfig {
@@ -56,6 +64,7 @@ export interface Config {
   endpoint: URL;
   port: number;
   host: string;
+  tls?: TlsConfig;
   region: string;
   domains: string[];
   logLevel: LogLevel;
@@ -133,7 +142,16 @@ function resolveAuth(flags: Flags, env: Env, region: string): AuthConfig {
     throw new ConfigError("auth", "sigv4 needs client keys (--client-keys FILE or CLIENT_KEYS)");
   }
   if (mode === "web-identity" && !roleArn) throw new ConfigError("role-arn", "web-identity needs the role to assume");
-  return { mode, clientKeysFile, clientKeys, regions, stsEndpoint: url("sts-endpoint", raw("sts-endpoint", flags, env)!), roleArn };
+  return { mode, clientKeysFile, clientKeys, regions, stsEndpoint: url("sts-endpoint", raw("sts-endpoint", flags, env)!), roleArn, allowInsecureTokens: bool("allow-insecure-tokens", flags, env) };
+}
+
+function tlsConfig(flags: Flags, env: Env): TlsConfig | undefined {
+  const certFile = raw("tls-cert", flags, env);
+  const keyFile = raw("tls-key", flags, env);
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (keyFile === undefined) throw new ConfigError("tls-key", "--tls-cert needs the key file too");
+  if (certFile === undefined) throw new ConfigError("tls-cert", "--tls-key needs the certificate file too");
+  return { certFile, keyFile };
 }
 
 function count(name: OptionName, flags: Flags, env: Env, min: number): number {
@@ -231,6 +249,7 @@ export function resolveConfig(flags: Flags, env: Env): Config {
     endpoint,
     port,
     host: hostAddress(raw("host", flags, env)!),
+    tls: tlsConfig(flags, env),
     region,
     domains: (raw("domain", flags, env) ?? "").split(",").map((d) => d.trim().toLowerCase()).filter(Boolean),
     logLevel,

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { OPTIONS, shownDefault } from "../src/options.ts";
 import { gitCommit, VERSION } from "../src/version.ts";
 import { MAIN, spawnProxy } from "./support/spawn.ts";
+import { createTestCa } from "./support/tls-certs.ts";
 
 const BASE_ENV = { PATH: process.env.PATH ?? "", HOME: "/nonexistent", AWS_EC2_METADATA_DISABLED: "true", NO_COLOR: "1" };
 
@@ -48,6 +49,37 @@ describe("bad configuration exits 2 with exactly one line naming the option", ()
     const { stderr, code } = await run(["--host", "127.0.0.1", "--port", String(busy.port), "--endpoint", "http://127.0.0.1:1"], { AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s" });
     expect(code).toBe(2);
     expect(stderr.trim().split("\n")).toEqual([`s3proxy: --port: 127.0.0.1:${busy.port} is already in use`]);
+  });
+});
+
+describe("a TLS certificate that cannot be served exits 2 with one line naming the option", () => {
+  test("missing, unreadable, mismatched, expired, half given", async () => {
+    const ca = await createTestCa();
+    try {
+      const good = await ca.issue("good");
+      const other = await ca.issue("other");
+      const expired = await ca.issue("expired", { notBefore: "20200101000000Z", notAfter: "20200102000000Z" });
+      const cases: Array<[string[], string]> = [
+        [["--tls-cert", `${ca.dir}/absent.crt`, "--tls-key", good.keyFile], `--tls-cert: cannot read ${ca.dir}/absent.crt (ENOENT)`],
+        // A directory stands for an unreadable file: the tests run as root, whom file modes do not stop.
+        [["--tls-cert", good.certFile, "--tls-key", ca.dir], `--tls-key: cannot read ${ca.dir}`],
+        [["--tls-cert", good.certFile, "--tls-key", other.keyFile], `--tls-key: ${other.keyFile}: does not match the certificate in --tls-cert`],
+        [["--tls-cert", expired.certFile, "--tls-key", expired.keyFile], `--tls-cert: ${expired.certFile}: expired on 2020-01-02T00:00:00.000Z`],
+        [["--tls-cert", good.keyFile, "--tls-key", good.keyFile], `--tls-cert: ${good.keyFile}: no PEM certificate`],
+        [["--tls-cert", good.certFile], "--tls-key: --tls-cert needs the key file too"],
+      ];
+      for (const [args, message] of cases) {
+        const { stderr, code, stdout } = await run(["--port", "0", "--auth", "none", "--endpoint", "http://127.0.0.1:1", ...args]);
+        expect([code, stdout]).toEqual([2, ""]);
+        expect(stderr.split("\n").filter(Boolean)).toEqual([expect.stringContaining(`s3proxy: ${message}`)]);
+        expect(stderr).not.toContain("PRIVATE KEY");
+      }
+      using busy = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+      const taken = await run(["--host", "127.0.0.1", "--port", String(busy.port), "--auth", "none", "--endpoint", "http://127.0.0.1:1", "--tls-cert", good.certFile, "--tls-key", good.keyFile], { AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s" });
+      expect([taken.code, taken.stderr.trim()]).toEqual([2, `s3proxy: --port: 127.0.0.1:${busy.port} is already in use`]);
+    } finally {
+      ca.remove();
+    }
   });
 });
 

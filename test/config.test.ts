@@ -102,6 +102,8 @@ describe("validation errors name the option", () => {
     ["host with spaces", {}, { HOST: "my host" }, "--host: expected an IP address or host name"],
     ["host IPv6 malformed", { host: "::1::2" }, {}, "--host: expected an IP address or host name"],
     ["a block larger than the cache", { "block-size": "3MiB", "cache-size": "1MiB" }, {}, "--block-size: 3MiB is larger than --cache-size 1MiB"],
+    ["tls cert without key", { "tls-cert": "/etc/s3proxy/cert.pem" }, {}, "--tls-key: --tls-cert needs the key file too"],
+    ["tls key without cert", {}, { TLS_KEY: "/etc/s3proxy/key.pem" }, "--tls-cert: --tls-key needs the certificate file too"],
   ];
   for (const [name, flags, env, message] of cases) {
     test(name, () => {
@@ -138,5 +140,17 @@ describe("what the cache options mean together", () => {
 
   test("host names and IPv6 addresses are accepted", () => {
     for (const host of ["localhost", "0.0.0.0", "::", "::1", "s3proxy.internal", "10.0.0.255"]) expect(resolveConfig({ host }, {}).host).toBe(host);
+  });
+});
+
+describe("tls", () => {
+  test("plain HTTP unless both files are named, by flag or TLS_CERT/TLS_KEY", () => {
+    expect(resolveConfig({}, {}).tls).toBeUndefined();
+    expect(resolveConfig({ "tls-cert": "c.pem" }, { TLS_KEY: "k.pem" }).tls).toEqual({ certFile: "c.pem", keyFile: "k.pem" });
+  });
+
+  test("--allow-insecure-tokens is off unless given", () => {
+    expect(resolveConfig({}, {}).auth.allowInsecureTokens).toBe(false);
+    expect(resolveConfig({}, { ALLOW_INSECURE_TOKENS: "true" }).auth.allowInsecureTokens).toBe(true);
   });
 });

@@ -22,7 +22,7 @@ const OTHER_TOOLS: Record<string, string> = {
   "--smoke": "bun run bench", "--out": "bun run bench", "--seed": "bun run fuzz", "--ops": "bun run fuzz",
   "--timeout": "bun test", "--platform": "docker buildx", "--rm": "docker run", "--now": "systemctl",
   "--check": "sha256sum", "--ignore-missing": "sha256sum", "--contents": "dpkg-deb", "--field": "dpkg-deb", "--purge": "dpkg",
-  "--endpoint-url": "aws", "--checksum-algorithm": "aws",
+  "--endpoint-url": "aws", "--deploy-hook": "certbot", "--cacert": "curl", "--ca-bundle": "aws", "--tls-port": "not an option: the README says why there is none", "--checksum-algorithm": "aws",
   "--save": "redis-server", "--appendonly": "redis-server", "--maxmemory": "redis-server", "--maxmemory-policy": "redis-server",
   "--minify": "bun build", "--bytecode": "bun build", "--sourcemap": "bun build", "--format": "bun build", "--define": "bun build",
   "--no-compile-autoload-dotenv": "bun build", "--no-compile-autoload-bunfig": "bun build",

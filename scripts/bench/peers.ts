@@ -14,7 +14,16 @@ export interface Peer {
   endpoint: string;
   /** The server's own pid, for /proc readings. */
   pid?: number;
+  /** For fetch() to an https peer: the CA its certificate is signed by. */
+  tls?: { ca: string };
   stop(): Promise<void>;
+}
+
+/** Ours serving HTTPS: its PEM files and the CA that signed them. */
+export interface OursTls {
+  certFile: string;
+  keyFile: string;
+  ca: string;
 }
 
 export interface Backend extends Peer {
@@ -59,10 +68,11 @@ export const AUTH_FLAGS = ["--auth", "sigv4", "--client-keys-inline", `${BENCH_C
  * Client authentication is off (`--auth none`, the figure compared with nginx, which checks
  * nothing) unless the flags name it (AUTH_FLAGS).
  */
-export async function startOurs(upstream: string, backend: Pick<Backend, "accessKeyId" | "secretAccessKey">, flags: string[] = [], name = "ours"): Promise<Peer> {
+export async function startOurs(upstream: string, backend: Pick<Backend, "accessKeyId" | "secretAccessKey">, flags: string[] = [], name = "ours", tls?: OursTls): Promise<Peer> {
   const port = freePort();
   const auth = flags.includes("--auth") ? [] : ["--auth", "none"];
-  const cmd = ["bun", join(ROOT, "src", "main.ts"), "--endpoint", upstream, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...auth, ...flags];
+  const tlsFlags = tls ? ["--tls-cert", tls.certFile, "--tls-key", tls.keyFile] : [];
+  const cmd = ["bun", join(ROOT, "src", "main.ts"), "--endpoint", upstream, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...auth, ...tlsFlags, ...flags];
   let stopping = false;
   const proc = Bun.spawn(cmd, {
     cwd: ROOT,
@@ -73,14 +83,15 @@ export async function startOurs(upstream: string, backend: Pick<Backend, "access
       if (!stopping) console.error(`bench: ${name} (pid ${proc.pid}) exited unexpectedly: code ${code}, signal ${signal}`);
     },
   });
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
+  const peerTls = tls ? { ca: tls.ca } : undefined;
   try {
-    await waitForHttp(endpoint);
+    await waitForHttp(endpoint, undefined, peerTls);
   } catch (err) {
     await stopProcess(proc);
     throw err;
   }
-  return { name, endpoint, pid: proc.pid, stop: () => ((stopping = true), stopProcess(proc)) };
+  return { name, endpoint, pid: proc.pid, tls: peerTls, stop: () => ((stopping = true), stopProcess(proc)) };
 }
 
 export async function startRaw(): Promise<Peer> {

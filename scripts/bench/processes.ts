@@ -70,11 +70,11 @@ export function freePort(): number {
 }
 
 /** Poll until an HTTP server answers (any status). */
-export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void> {
+export async function waitForHttp(url: string, timeoutMs = 15_000, tls?: { ca: string }): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await (await fetch(url)).arrayBuffer();
+      await (await fetch(url, { tls })).arrayBuffer();
       return;
     } catch (err) {
       if (Date.now() > deadline) throw new Error(`${url} did not come up: ${err}`);

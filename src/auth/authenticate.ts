@@ -53,10 +53,19 @@ export interface AuthenticatorOptions {
   /** sigv4 and passthrough: the secret of an access key id, if the key is known. */
   lookupKey?: (accessKeyId: string) => Promise<KnownKey | undefined>;
   webIdentity?: WebIdentityExchanger;
+  /**
+   * web-identity on a plain-HTTP, non-loopback listener: a token crossed the network in
+   * clear. Refusing it (before any STS exchange) makes the setup fail at the first request
+   * instead of working while tokens can be replayed by anyone on the path.
+   */
+  refuseTokens?: boolean;
   now?: () => number;
   /** Debug sink for signature mismatches (expected canonical request, string to sign). */
   debug?: (message: string) => void;
 }
+
+const INSECURE_TOKEN_MESSAGE =
+  "Web identity tokens are refused over plain HTTP: connect with https (start the proxy with --tls-cert and --tls-key), or start it with --allow-insecure-tokens when TLS ends in front of it.";
 
 const LITERAL_SHA256 = /^[0-9a-f]{64}$/;
 
@@ -134,6 +143,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
   async function webIdentity(op: S3Operation, req: Request): Promise<AuthResult> {
     const token = bearerToken(req.headers) ?? req.headers.get("x-amz-security-token") ?? op.query.find(([k]) => k === "X-Amz-Security-Token")?.[1];
     if (!token) throw accessDenied();
+    if (opts.refuseTokens) throw new S3Error("InvalidRequest", INSECURE_TOKEN_MESSAGE);
     const session = await opts.webIdentity!.session(token);
     return { identity: { mode: "web-identity", principal: session.identity }, body: req.body, credentials: session.credentials };
   }

@@ -26,7 +26,14 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
-export async function setupClientAuth(config: AuthConfig, backend: BackendCredentials, host: string, log: Logger): Promise<ClientAuth> {
+/** Where clients connect: tokens may cross plain HTTP only on loopback. */
+export interface ListenerKind {
+  host: string;
+  tls: boolean;
+}
+
+export async function setupClientAuth(config: AuthConfig, backend: BackendCredentials, listener: ListenerKind, log: Logger): Promise<ClientAuth> {
+  const host = listener.host;
   const hasKeys = config.clientKeys.length > 0 || config.clientKeysFile !== undefined;
   const mode: AuthMode | undefined = config.mode ?? (hasKeys ? "sigv4" : backend.source !== "none" ? "passthrough" : undefined);
   if (mode === undefined) {
@@ -40,6 +47,7 @@ export async function setupClientAuth(config: AuthConfig, backend: BackendCreden
   let close = () => {};
   let lookupKey: ((accessKeyId: string) => Promise<KnownKey | undefined>) | undefined;
   let webIdentity: WebIdentityExchanger | undefined;
+  let refuseTokens = false;
 
   if (mode === "sigv4") {
     const file = config.clientKeysFile;
@@ -68,6 +76,8 @@ export async function setupClientAuth(config: AuthConfig, backend: BackendCreden
     };
   } else if (mode === "web-identity") {
     webIdentity = new WebIdentityExchanger({ stsEndpoint: config.stsEndpoint, roleArn: config.roleArn! });
+    refuseTokens = !listener.tls && !isLoopback(host) && !config.allowInsecureTokens;
+    if (refuseTokens) log.warn(`web-identity on plain HTTP at ${host}: requests carrying tokens are refused (serve TLS with --tls-cert/--tls-key, or pass --allow-insecure-tokens)`);
   }
-  return { mode, authenticate: createAuthenticator({ mode, regions, lookupKey, webIdentity, debug }), close: () => close() };
+  return { mode, authenticate: createAuthenticator({ mode, regions, lookupKey, webIdentity, refuseTokens, debug }), close: () => close() };
 }

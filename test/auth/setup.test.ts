@@ -3,6 +3,8 @@ import { describe, expect, test } from "bun:test";
 import { createConsola, type LogObject } from "consola";
 import { setupClientAuth, type BackendCredentials } from "../../src/auth/setup.ts";
 import { ConfigError, resolveConfig, type Env, type Flags } from "../../src/config.ts";
+import { renderError, S3Error } from "../../src/s3/errors.ts";
+import { parseOperation } from "../../src/s3/operation.ts";
 import { tempFile } from "../support/credentialed-clients.ts";
 
 const WITH_BACKEND: BackendCredentials = { provider: async () => ({ accessKeyId: "B", secretAccessKey: "b" }), source: "environment" };
@@ -14,7 +16,7 @@ function logger() {
 }
 
 async function modeFor(flags: Flags, env: Env, backend: BackendCredentials, host = "127.0.0.1") {
-  const auth = await setupClientAuth(resolveConfig(flags, env).auth, backend, host, logger().log);
+  const auth = await setupClientAuth(resolveConfig(flags, env).auth, backend, { host, tls: false }, logger().log);
   auth.close();
   return auth.mode;
 }
@@ -33,7 +35,7 @@ describe("auth configuration", () => {
   test("--auth none on a non-loopback address logs a warning at start-up, on loopback it does not", async () => {
     for (const [host, warned] of [["0.0.0.0", true], ["127.0.0.1", false]] as const) {
       const { log, lines } = logger();
-      (await setupClientAuth(resolveConfig({ auth: "none" }, {}).auth, WITHOUT_BACKEND, host, log)).close();
+      (await setupClientAuth(resolveConfig({ auth: "none" }, {}).auth, WITHOUT_BACKEND, { host, tls: false }, log)).close();
       expect(lines.some((l) => l.type === "warn")).toBe(warned);
     }
   });
@@ -58,5 +60,35 @@ describe("auth configuration", () => {
   test("accepted signing regions default to --region and can be widened", () => {
     expect(resolveConfig({ region: "eu-west-1" }, {}).auth.regions).toEqual(["eu-west-1"]);
     expect(resolveConfig({ region: "eu-west-1" }, { AUTH_REGIONS: "eu-west-1, us-east-1" }).auth.regions).toEqual(["eu-west-1", "us-east-1"]);
+  });
+
+  test("web-identity refuses tokens over plain HTTP off loopback, before any STS exchange, unless TLS or --allow-insecure-tokens", async () => {
+    // A closed port as STS: a token that gets past the listener check fails there with BadGateway.
+    const flags: Flags = { auth: "web-identity", "role-arn": "arn:aws:iam::1:role/r", "sts-endpoint": "http://127.0.0.1:9/" };
+    const cases = [
+      [{ host: "0.0.0.0", tls: false }, {}, "InvalidRequest"],
+      [{ host: "10.1.2.3", tls: false }, {}, "InvalidRequest"],
+      [{ host: "127.0.0.1", tls: false }, {}, "BadGateway"],
+      [{ host: "localhost", tls: false }, {}, "BadGateway"],
+      [{ host: "0.0.0.0", tls: true }, {}, "BadGateway"],
+      [{ host: "0.0.0.0", tls: false }, { "allow-insecure-tokens": true }, "BadGateway"],
+    ] as const;
+    for (const [listener, extra, code] of cases) {
+      const { log, lines } = logger();
+      const auth = await setupClientAuth(resolveConfig({ ...flags, ...extra }, {}).auth, WITHOUT_BACKEND, listener, log);
+      auth.close();
+      expect(lines.some((l) => l.type === "warn" && String(l.args[0]).includes("--tls-cert"))).toBe(code === "InvalidRequest");
+      const tokenHeaders: Record<string, string>[] = [{ authorization: "Bearer eyJhbGciOi.x.y" }, { "x-amz-security-token": "eyJhbGciOi.x.y" }];
+      for (const headers of tokenHeaders) {
+        const req = new Request("http://proxy.test/bucket/key", { headers });
+        const err = await auth.authenticate(parseOperation("GET", new URL(req.url), req.headers, { domains: [] }), req).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(S3Error);
+        expect((err as S3Error).code).toBe(code);
+        if (code !== "InvalidRequest") continue;
+        const res = renderError(err, { requestId: "R", resource: "/bucket/key", method: "GET" });
+        expect(res.status).toBe(400);
+        expect(await res.text()).toMatch(/<Code>InvalidRequest<\/Code><Message>Web identity tokens are refused over plain HTTP: connect with https \(start the proxy with --tls-cert and --tls-key\), or start it with --allow-insecure-tokens/);
+      }
+    }
   });
 });

@@ -27,8 +27,9 @@ export function metricValue(samples: Sample[], name: string, labels: Record<stri
     .reduce((sum, s) => sum + s.value, 0);
 }
 
-export async function scrape(url: string): Promise<Sample[]> {
-  const res = await fetch(url);
+/** `tls`: the CA to trust when the proxy serves https. */
+export async function scrape(url: string, tls?: { ca: string }): Promise<Sample[]> {
+  const res = await fetch(url, { tls });
   if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
   return parseMetrics(await res.text());
 }
@@ -37,9 +38,9 @@ export async function scrape(url: string): Promise<Sample[]> {
  * Wait until no cache fill is still arriving: a miss is answered as soon as its own bytes
  * are in, so the rest of its block may still be on its way when the client has its answer.
  */
-export async function fillsSettled(endpoint: string): Promise<void> {
+export async function fillsSettled(endpoint: string, tls?: { ca: string }): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if (metricValue(await scrape(`${endpoint}/_s3proxy/metrics`), "s3proxy_cache_reserved_bytes") === 0) return;
+    if (metricValue(await scrape(`${endpoint}/_s3proxy/metrics`, tls), "s3proxy_cache_reserved_bytes") === 0) return;
     await Bun.sleep(10);
   }
   throw new Error("cache fills still in flight after 2 s");

@@ -27,5 +27,5 @@ export async function startTestProxy(backend: Pick<Backend, "endpoint" | "access
   const config = resolveConfig({ endpoint: backend.endpoint, host: "127.0.0.1", port: "0", region: backend.region, ...noAuthUnlessAsked(flags), ...flags }, env);
   const log = createLogger(process.env.S3PROXY_TEST_LOG ? config.logLevel : "error", config.logFormat);
   const proxy = await startProxy(config, env, log);
-  return Object.assign(proxy, { endpoint: `http://127.0.0.1:${proxy.server.port}` });
+  return Object.assign(proxy, { endpoint: `${proxy.url.protocol}//127.0.0.1:${proxy.server.port}` });
 }

@@ -35,7 +35,7 @@ export async function spawnProxy(args: string[], env: Record<string, string>): P
     const decoder = new TextDecoder();
     for await (const bytes of stream) {
       output += decoder.decode(bytes, { stream: true });
-      const m = /listening on (http:\/\/[^/\s]+)/.exec(output);
+      const m = /listening on (https?:\/\/[^/\s]+)/.exec(output);
       if (m) resolve(m[1]!);
     }
   };

@@ -51,8 +51,8 @@ export async function spawnProxy(backend: Pick<Backend, "endpoint" | "accessKeyI
     const seen = lines.find((l) => pattern.test(l));
     return seen !== undefined ? Promise.resolve(seen) : new Promise<string>((resolve) => waiters.push({ pattern, resolve }));
   };
-  const started = await Promise.race([waitForLine(/listening on http:\/\/127\.0\.0\.1:\d+/), proc.exited.then((code) => `exited ${code}`)]);
+  const started = await Promise.race([waitForLine(/listening on https?:\/\/127\.0\.0\.1:\d+/), proc.exited.then((code) => `exited ${code}`)]);
   const port = /127\.0\.0\.1:(\d+)/.exec(started)?.[1];
   if (!port) throw new Error(`the proxy did not start (${started}):\n${lines.join("\n")}`);
-  return { proc, endpoint: `http://127.0.0.1:${port}`, port: Number(port), lines, waitForLine };
+  return { proc, endpoint: `${/listening on https/.test(started) ? "https" : "http"}://127.0.0.1:${port}`, port: Number(port), lines, waitForLine };
 }

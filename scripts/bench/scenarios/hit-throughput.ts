@@ -2,6 +2,7 @@
  * Cache-hit throughput: wrk hammers one range that every server answers from memory
  * (ours and nginx warmed first), at each range size and connection count.
  */
+import { loadavg } from "node:os";
 import { signedGetHeaders } from "../client-signing.ts";
 import { objectBytes, putObject, type BenchContext } from "../config.ts";
 import { startNginx } from "../nginx.ts";
@@ -10,9 +11,11 @@ import { atLeast, formatBytes, formatSummary, ratio, summarize, type Summary } f
 import type { ScenarioResult, Target } from "../types.ts";
 import { runWrk, type WrkResult } from "../wrk.ts";
 import { fillsSettled } from "../../../test/support/prometheus.ts";
+import { createTestCa } from "../../../test/support/tls-certs.ts";
 
 const KEY = "hit/object.bin";
 const AUTH_ON = "ours, auth on";
+const TLS = "ours, TLS";
 
 /**
  * Headers for one request to a peer: ours with authentication gets a header-signed SigV4 GET,
@@ -28,7 +31,7 @@ export async function hitThroughput(ctx: BenchContext): Promise<ScenarioResult> 
   const result: ScenarioResult = {
     name: "hit-throughput",
     title: "Cache-hit throughput",
-    method: `wrk -t1 (one thread) with ${config.hit.connections.join(" and ")} keep-alive connections, ${config.hit.durationSec} s per run after a ${config.hit.warmupSec} s warm-up, a fixed \`Range\` of ${config.hit.sizes.map(formatBytes).join(", ")} on one ${formatBytes(Math.max(...config.hit.sizes) * 8)} object, answered from memory by ours (auth off, and auth on: \`--auth sigv4\`, a header-signed SigV4 request verified on every request) and from nginx's proxy_cache (slice ${formatBytes(config.blockSize)}, page cache), and by the raw Bun.serve ceiling. Servers take turns within each repetition; requests/s is the median of ${config.reps} repetitions (min–max), ratios are taken within each repetition and then their median (min–max).`,
+    method: `wrk -t1 (one thread) with ${config.hit.connections.join(" and ")} keep-alive connections, ${config.hit.durationSec} s per run after a ${config.hit.warmupSec} s warm-up, a fixed \`Range\` of ${config.hit.sizes.map(formatBytes).join(", ")} on one ${formatBytes(Math.max(...config.hit.sizes) * 8)} object, answered from memory by ours (auth off; auth on: \`--auth sigv4\`, a header-signed SigV4 request verified on every request; and TLS: auth off, \`--tls-cert\`/\`--tls-key\` with an RSA-2048 certificate, wrk speaking https over its keep-alive connections) and from nginx's proxy_cache (slice ${formatBytes(config.blockSize)}, page cache), and by the raw Bun.serve ceiling. Servers take turns within each repetition; requests/s is the median of ${config.reps} repetitions (min–max), ratios are taken within each repetition and then their median (min–max).`,
     tables: [],
     charts: [],
     targets: [],
@@ -38,12 +41,17 @@ export async function hitThroughput(ctx: BenchContext): Promise<ScenarioResult> 
     result.notes.push("Not measured: wrk is not installed (the smoke run does not install it).");
     return result;
   }
+  const loadBefore = loadavg();
   const objectSize = Math.max(...config.hit.sizes) * 8;
   await putObject(backend, KEY, objectBytes(objectSize));
   const peers: Peer[] = [];
+  const ca = await createTestCa();
   try {
+    const cert = await ca.issue("bench");
+    const tls = { ...cert, ca: await Bun.file(ca.caFile).text() };
     peers.push(await startOurs(backend.endpoint, backend, ["--block-size", String(config.blockSize)], "ours"));
     peers.push(await startOurs(backend.endpoint, backend, ["--block-size", String(config.blockSize), ...AUTH_FLAGS], AUTH_ON));
+    peers.push(await startOurs(backend.endpoint, backend, ["--block-size", String(config.blockSize)], TLS, tls));
     if (ctx.has.nginx) peers.push(await startNginx(backend.endpoint, config.blockSize));
     peers.push(await startRaw());
     const runs = new Map<string, WrkResult[]>();
@@ -54,11 +62,11 @@ export async function hitThroughput(ctx: BenchContext): Promise<ScenarioResult> 
         // Warm: the first request fills the cache; check the second is a hit.
         for (let i = 0; i < 2; i++) {
           const url = `${peer.endpoint}/${backend.bucket}/${KEY}`;
-          const res = await fetch(url, { headers: await headersFor(peer, url, range) });
+          const res = await fetch(url, { headers: await headersFor(peer, url, range), tls: peer.tls });
           await res.arrayBuffer();
           if (res.status !== 206) throw new Error(`${peer.name} answered the warm-up range with ${res.status}`);
           // Ours answers a miss once its bytes are in; the block may still be arriving.
-          if (i === 0 && peer.name.startsWith("ours")) await fillsSettled(peer.endpoint);
+          if (i === 0 && peer.name.startsWith("ours")) await fillsSettled(peer.endpoint, peer.tls);
           if (i === 1 && peer.name.startsWith("ours") && res.headers.get("x-cache") !== "HIT") result.notes.push(`${peer.name} answered the warmed ${formatBytes(size)} range with x-cache: ${res.headers.get("x-cache")}, not HIT.`);
           if (i === 1 && peer.name === "nginx" && res.headers.get("x-cache-status") !== "HIT") result.notes.push(`nginx answered the warmed ${formatBytes(size)} range with cache status ${res.headers.get("x-cache-status")}, not HIT.`);
         }
@@ -114,6 +122,13 @@ export async function hitThroughput(ctx: BenchContext): Promise<ScenarioResult> 
         })),
       ),
     });
+    const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(", ");
+    result.notes.push(`Load average (1, 5, 15 min) before the scenario: ${load(loadBefore)}; after: ${load(loadavg())}.`);
+    for (const size of config.hit.sizes) {
+      for (const conns of config.hit.connections) {
+        result.notes.push(`TLS ÷ plain HTTP (ours, auth off), ${formatBytes(size)} hits, c${conns}: ${formatSummary(rel(TLS, "ours", size, conns), 2)}× (median of per-repetition ratios, min–max).`);
+      }
+    }
     const target = 64 * 1024;
     if (config.hit.sizes.includes(target)) {
       for (const conns of config.hit.connections) {
@@ -127,6 +142,7 @@ export async function hitThroughput(ctx: BenchContext): Promise<ScenarioResult> 
     }
   } finally {
     await stopAll(...peers);
+    ca.remove();
   }
   return result;
 }
