@@ -49,6 +49,17 @@ export type Path =
   /** Two of ours sharing a Redis tier: the first runs the query cold, the second runs it again. */
   | { label: string; kind: "ours-redis"; blockSize: number; redisUrl: string; flush: () => Promise<unknown> };
 
+/** Local files, direct, ours and (when installed) nginx: the paths every query scenario compares. */
+export function basePaths(ctx: BenchContext, blockSize: number): Path[] {
+  const paths: Path[] = [
+    { label: "local", kind: "local" },
+    { label: "direct", kind: "direct" },
+    { label: "ours", kind: "ours", blockSize },
+  ];
+  if (ctx.has.nginx) paths.push({ label: "nginx", kind: "nginx", blockSize });
+  return paths;
+}
+
 /** Per path label (ours: "<label> cold", "<label> warm" and "<label> warm again"; nginx: "<label> cold" once and "<label> warm") and query name. */
 export type Results = Map<string, Map<string, Measurement>>;
 

@@ -6,6 +6,7 @@
 import type { BenchContext } from "../config.ts";
 import { describeLink } from "../link.ts";
 import { formatBytes, formatRatio, formatSummary, ratio, summarize } from "../stats.ts";
+import { emptyResult } from "../result.ts";
 import type { ScenarioResult } from "../types.ts";
 import { measureQueries, prepareWorkload, wrongAnswers, type Path } from "./_queries.ts";
 import { PUSHDOWN as QUERIES } from "./_query-sets.ts";
@@ -14,15 +15,7 @@ import { measureRanges, prepareRanges, type RangeRun } from "./_ranges.ts";
 export async function blockSize(ctx: BenchContext): Promise<ScenarioResult> {
   const { config } = ctx;
   const w = await prepareWorkload(ctx, config.pushdown.dataset, QUERIES);
-  const result: ScenarioResult = {
-    name: "block-size",
-    title: "Block size",
-    method: `**Link: ${describeLink(config.link)}.** The \`pushdown\` queries (same dataset) and the \`signed-ranges\` reads (${config.ranges.requests} signed GETs, ${config.ranges.inFlight} in flight, ours with \`--auth sigv4\`) through ours cold and warm at block sizes ${config.blockSizes.map(formatBytes).join(", ")}, with local files and direct in the same run for the ratios; backend requests and bytes counted at the relay. Median of ${config.reps} repetitions (min–max).`,
-    tables: [],
-    charts: [],
-    targets: [],
-    notes: [],
-  };
+  const result = emptyResult("block-size", "Block size", `**Link: ${describeLink(config.link)}.** The \`pushdown\` queries (same dataset) and the \`signed-ranges\` reads (${config.ranges.requests} signed GETs, ${config.ranges.inFlight} in flight, ours with \`--auth sigv4\`) through ours cold and warm at block sizes ${config.blockSizes.map(formatBytes).join(", ")}, with local files and direct in the same run for the ratios; backend requests and bytes counted at the relay. Median of ${config.reps} repetitions (min–max).`);
   const paths: Path[] = [
     { label: "local", kind: "local" },
     { label: "direct", kind: "direct" },

@@ -6,9 +6,10 @@
 import type { BenchContext } from "../config.ts";
 import { describeLink } from "../link.ts";
 import { atMost, formatBytes, formatRatio, ratio } from "../stats.ts";
+import { emptyResult } from "../result.ts";
 import type { ScenarioResult } from "../types.ts";
 import { startRedis } from "../../../test/support/redis.ts";
-import { figure, measureQueries, prepareWorkload, queryChart, queryTables, wrongAnswers, type Path } from "./_queries.ts";
+import { basePaths, figure, measureQueries, prepareWorkload, queryChart, queryTables, wrongAnswers } from "./_queries.ts";
 import { ANALYTICS as QUERIES } from "./_query-sets.ts";
 
 export async function query(ctx: BenchContext): Promise<ScenarioResult> {
@@ -16,21 +17,8 @@ export async function query(ctx: BenchContext): Promise<ScenarioResult> {
   const block = config.blockSize;
   const w = await prepareWorkload(ctx, config.query.dataset, QUERIES);
   const ds = w.dataset;
-  const result: ScenarioResult = {
-    name: "query",
-    title: "Analytical queries (nodejs-polars)",
-    method: `nodejs-polars \`scanParquet\` (Rust object_store) over ${ds.names.length} Parquet files, ${formatBytes(ds.bytes)}, ${ds.rows.toLocaleString("en")} rows, row groups of ${ds.rowGroupSize.toLocaleString("en")} rows (snappy), one lazy frame over all files. Queries: ${QUERIES.map((q) => `**${q.name}**: ${q.description}`).join("; ")}. Paths: local files (the floor), direct to the backend, ours cold (fresh process) then warm (same query again), nginx warm, and the cache tiers: ours with \`--cache-dir\` cold then restarted on the same directory (disk tier after restart), and two of ours sharing a \`--redis-url\` (emptied first), the first cold, then the query on the second (Redis tier, second proxy); the backend sits behind the latency relay, **link: ${describeLink(config.link)}**, which counts backend requests. Block size ${formatBytes(block)} for ours and nginx. Wall time per query, median of ${config.reps} repetitions (min–max).`,
-    tables: [],
-    charts: [],
-    targets: [],
-    notes: [],
-  };
-  const paths: Path[] = [
-    { label: "local", kind: "local" },
-    { label: "direct", kind: "direct" },
-    { label: "ours", kind: "ours", blockSize: block },
-  ];
-  if (ctx.has.nginx) paths.push({ label: "nginx", kind: "nginx", blockSize: block });
+  const result = emptyResult("query", "Analytical queries (nodejs-polars)", `nodejs-polars \`scanParquet\` (Rust object_store) over ${ds.names.length} Parquet files, ${formatBytes(ds.bytes)}, ${ds.rows.toLocaleString("en")} rows, row groups of ${ds.rowGroupSize.toLocaleString("en")} rows (snappy), one lazy frame over all files. Queries: ${QUERIES.map((q) => `**${q.name}**: ${q.description}`).join("; ")}. Paths: local files (the floor), direct to the backend, ours cold (fresh process) then warm (same query again), nginx warm, and the cache tiers: ours with \`--cache-dir\` cold then restarted on the same directory (disk tier after restart), and two of ours sharing a \`--redis-url\` (emptied first), the first cold, then the query on the second (Redis tier, second proxy); the backend sits behind the latency relay, **link: ${describeLink(config.link)}**, which counts backend requests. Block size ${formatBytes(block)} for ours and nginx. Wall time per query, median of ${config.reps} repetitions (min–max).`);
+  const paths = basePaths(ctx, block);
   // The cache tiers: warm from disk after a restart, and warm from Redis on a second proxy.
   paths.push({ label: "ours disk tier", kind: "ours-disk", blockSize: block });
   const redis = ctx.has.redis ? await startRedis("1gb") : undefined;

@@ -7,6 +7,7 @@ import type { BenchContext } from "../config.ts";
 import { describeLink } from "../link.ts";
 import { startRelay } from "../peers.ts";
 import { atMost, formatBytes, formatRatio, formatSummary, ratio, summarize } from "../stats.ts";
+import { emptyResult } from "../result.ts";
 import type { ScenarioResult } from "../types.ts";
 import { measureRanges, prepareRanges, type RangePath, type RangeRun } from "./_ranges.ts";
 
@@ -14,15 +15,7 @@ export async function signedRanges(ctx: BenchContext): Promise<ScenarioResult> {
   const { config } = ctx;
   const cfg = config.ranges;
   const block = config.blockSize;
-  const result: ScenarioResult = {
-    name: "signed-ranges",
-    title: "Signed small ranges, DuckDB-like, on an S3-shaped link",
-    method: `**Link: ${describeLink(config.link)}** (the latency relay in front of the backend, which counts backend requests and bytes). ${cfg.requests} ranged GETs of ${formatBytes(cfg.minSize)}–${formatBytes(cfg.maxSize)} at deterministic random offsets of one ${formatBytes(cfg.objectSize)} object, ${cfg.inFlight} in flight, each a \`GetObjectCommand\` of @aws-sdk/client-s3 (SigV4 header-signed, checksums off); every body compared with the known bytes. Ours runs with \`--auth sigv4\` and client keys, so every request's signature is verified, and block size ${formatBytes(block)}; nginx (slice ${formatBytes(block)}) forwards the signature unchecked. Ours and nginx start empty each repetition: cold is the first pass, warm the same ranges again, then warm again. No local row: the workload is the ranges themselves. Wall time for all ${cfg.requests} requests, median of ${config.reps} repetitions (min–max).`,
-    tables: [],
-    charts: [],
-    targets: [],
-    notes: [],
-  };
+  const result = emptyResult("signed-ranges", "Signed small ranges, DuckDB-like, on an S3-shaped link", `**Link: ${describeLink(config.link)}** (the latency relay in front of the backend, which counts backend requests and bytes). ${cfg.requests} ranged GETs of ${formatBytes(cfg.minSize)}–${formatBytes(cfg.maxSize)} at deterministic random offsets of one ${formatBytes(cfg.objectSize)} object, ${cfg.inFlight} in flight, each a \`GetObjectCommand\` of @aws-sdk/client-s3 (SigV4 header-signed, checksums off); every body compared with the known bytes. Ours runs with \`--auth sigv4\` and client keys, so every request's signature is verified, and block size ${formatBytes(block)}; nginx (slice ${formatBytes(block)}) forwards the signature unchecked. Ours and nginx start empty each repetition: cold is the first pass, warm the same ranges again, then warm again. No local row: the workload is the ranges themselves. Wall time for all ${cfg.requests} requests, median of ${config.reps} repetitions (min–max).`);
   const relay = await startRelay(ctx.backend.endpoint, config.link);
   const runs = new Map<string, RangeRun[]>();
   try {
