@@ -1,5 +1,6 @@
 /** What a bench run measures: the full sizes, or the seconds-long smoke shape used by `bun test`. */
 import type { DatasetShape } from "./dataset.ts";
+import type { LinkShape } from "./link.ts";
 import type { Backend } from "./peers.ts";
 import { KiB, MiB } from "./stats.ts";
 
@@ -12,8 +13,14 @@ export interface BenchConfig {
   install: boolean;
   hit: { sizes: number[]; connections: number[]; durationSec: number; warmupSec: number };
   miss: { requests: number; rangeSize: number };
-  query: { dataset: DatasetShape; delayMs: number };
-  coalesce: { clients: number; rangeSize: number; delayMs: number };
+  /** The relay between every proxy (or direct client) and the backend in the scenarios that cross it. */
+  link: LinkShape;
+  query: { dataset: DatasetShape };
+  /** Queries that prune: many row groups, sorted `id` and `ts`. */
+  pushdown: { dataset: DatasetShape };
+  /** DuckDB-like: many small signed ranged GETs, a few in flight, through the AWS SDK. */
+  ranges: { objectSize: number; requests: number; minSize: number; maxSize: number; inFlight: number };
+  coalesce: { clients: number; rangeSize: number };
   memory: { clients: number; durationSec: number; objectSize: number; objects: number; cacheSize: number; rangeSize: number };
   load: { clients: number; durationSec: number; cacheSize: number; coldObjectSize: number };
   blockSizes: number[];
@@ -26,11 +33,15 @@ export const FULL: BenchConfig = {
   install: true,
   hit: { sizes: [4 * KiB, 64 * KiB, MiB], connections: [32, 256], durationSec: 4, warmupSec: 1 },
   miss: { requests: 150, rangeSize: 64 * KiB },
-  query: { dataset: { files: 10, rowsPerFile: 400_000, rowGroupSize: 100_000 }, delayMs: 20 },
-  coalesce: { clients: 100, rangeSize: 8 * MiB, delayMs: 20 },
+  link: { firstByteMs: 25, connectionBandwidth: 80 * MiB },
+  query: { dataset: { files: 10, rowsPerFile: 400_000, rowGroupSize: 100_000 } },
+  // 3 files of 20 row groups of 65,536 rows, 11 columns: about 180 MiB.
+  pushdown: { dataset: { files: 3, rowsPerFile: 20 * 65_536, rowGroupSize: 65_536, floatColumns: 7 } },
+  ranges: { objectSize: 128 * MiB, requests: 300, minSize: 16 * KiB, maxSize: 64 * KiB, inFlight: 8 },
+  coalesce: { clients: 100, rangeSize: 8 * MiB },
   memory: { clients: 256, durationSec: 60, objectSize: 1024 * MiB, objects: 2, cacheSize: 256 * MiB, rangeSize: MiB },
   load: { clients: 1000, durationSec: 60, cacheSize: 256 * MiB, coldObjectSize: 256 * MiB },
-  blockSizes: [256 * KiB, MiB, 4 * MiB, 8 * MiB],
+  blockSizes: [256 * KiB, MiB, 4 * MiB],
 };
 
 export const SMOKE: BenchConfig = {
@@ -40,8 +51,12 @@ export const SMOKE: BenchConfig = {
   install: false,
   hit: { sizes: [4 * KiB], connections: [8], durationSec: 1, warmupSec: 0 },
   miss: { requests: 8, rangeSize: 4 * KiB },
-  query: { dataset: { files: 2, rowsPerFile: 2_000, rowGroupSize: 500 }, delayMs: 2 },
-  coalesce: { clients: 8, rangeSize: 512 * KiB, delayMs: 5 },
+  // The real link's shape at a smaller delay: the pacing is exercised, the run stays short.
+  link: { firstByteMs: 2, connectionBandwidth: 80 * MiB },
+  query: { dataset: { files: 2, rowsPerFile: 2_000, rowGroupSize: 500 } },
+  pushdown: { dataset: { files: 2, rowsPerFile: 4_096, rowGroupSize: 1_024, floatColumns: 7 } },
+  ranges: { objectSize: 4 * MiB, requests: 24, minSize: 16 * KiB, maxSize: 64 * KiB, inFlight: 8 },
+  coalesce: { clients: 8, rangeSize: 512 * KiB },
   memory: { clients: 8, durationSec: 1, objectSize: 4 * MiB, objects: 1, cacheSize: 8 * MiB, rangeSize: 64 * KiB },
   load: { clients: 16, durationSec: 1, cacheSize: 16 * MiB, coldObjectSize: 4 * MiB },
   blockSizes: [256 * KiB, MiB],

@@ -3,6 +3,8 @@
  * sorted `id` and `ts` (so row-group statistics prune lookups and time windows) and
  * incompressible float columns (so the bytes on the wire are real). Generated once per
  * shape into the temp directory and reused by later runs; uploaded to each run's backend.
+ * Written with `sinkParquet`: `DataFrame.writeParquet` in nodejs-polars 0.25 ignores
+ * `rowGroupSize` and writes one row group per file, which leaves statistics nothing to prune.
  */
 import pl from "nodejs-polars";
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
@@ -14,6 +16,8 @@ export interface DatasetShape {
   files: number;
   rowsPerFile: number;
   rowGroupSize: number;
+  /** Float columns after id, ts, city and passengers (8 unless stated). */
+  floatColumns?: number;
 }
 
 export interface Dataset extends DatasetShape {
@@ -29,6 +33,11 @@ const CITIES = ["paris", "berlin", "lima", "osaka", "lagos", "quito", "perth", "
 const FLOAT_COLUMNS = ["fare", "tip", "distance", "duration", "tolls", "surcharge", "lat", "lon"];
 export const TS_STEP = 1000;
 
+/** The columns of a dataset of this shape, in file order. */
+export function columnsOf(shape: DatasetShape): string[] {
+  return ["id", "ts", "city", "passengers", ...FLOAT_COLUMNS.slice(0, shape.floatColumns ?? FLOAT_COLUMNS.length)];
+}
+
 /** Deterministic uniform floats in [0, 1), so every run sees the same data. */
 function floats(n: number, seed: number): Float64Array {
   const out = new Float64Array(n);
@@ -42,7 +51,7 @@ function floats(n: number, seed: number): Float64Array {
   return out;
 }
 
-function frame(file: number, rows: number): pl.DataFrame {
+function frame(file: number, rows: number, floatColumns: number): pl.DataFrame {
   const first = file * rows;
   const id = Array.from({ length: rows }, (_, i) => first + i);
   const columns = [
@@ -50,20 +59,22 @@ function frame(file: number, rows: number): pl.DataFrame {
     pl.Series("ts", id.map((v) => v * TS_STEP), pl.Int64),
     pl.Series("city", id.map((v) => CITIES[(v * 7) % CITIES.length]!)),
     pl.Series("passengers", id.map((v) => 1 + ((v * 40503) % 6)), pl.Int32),
-    ...FLOAT_COLUMNS.map((name, c) => pl.Series(name, Array.from(floats(rows, first * 31 + c + 1), (v) => Math.round(v * 1e6) / 100), pl.Float64)),
+    ...FLOAT_COLUMNS.slice(0, floatColumns).map((name, c) => pl.Series(name, Array.from(floats(rows, first * 31 + c + 1), (v) => Math.round(v * 1e6) / 100), pl.Float64)),
   ];
   return pl.DataFrame(columns);
 }
 
-export function ensureDataset(shape: DatasetShape): Dataset {
-  const dir = join(tmpdir(), `s3proxy-bench-parquet-${shape.files}x${shape.rowsPerFile}-rg${shape.rowGroupSize}`);
+export async function ensureDataset(shape: DatasetShape): Promise<Dataset> {
+  const floatColumns = shape.floatColumns ?? FLOAT_COLUMNS.length;
+  // "sink": files written before the switch to sinkParquet had one row group each.
+  const dir = join(tmpdir(), `s3proxy-bench-parquet-${shape.files}x${shape.rowsPerFile}-rg${shape.rowGroupSize}-f${floatColumns}-sink`);
   const names = Array.from({ length: shape.files }, (_, i) => `part-${String(i).padStart(3, "0")}.parquet`);
   if (!names.every((n) => existsSync(join(dir, n)))) {
     mkdirSync(dir, { recursive: true });
     for (const [i, name] of names.entries()) {
       if (existsSync(join(dir, name))) continue;
       const partial = join(dir, `${name}.partial`);
-      frame(i, shape.rowsPerFile).writeParquet(partial, { compression: "snappy", rowGroupSize: shape.rowGroupSize } as never);
+      await frame(i, shape.rowsPerFile, floatColumns).lazy().sinkParquet(partial, { compression: "snappy", rowGroupSize: shape.rowGroupSize, statistics: true }).collect();
       renameSync(partial, join(dir, name));
     }
   }

@@ -1,5 +1,6 @@
 /**
- * The benchmark suite: `bun run bench [scenario...] [--smoke] [--out DIR] [--reps N]`.
+ * The benchmark suite: `bun run bench [scenario...] [--smoke] [--out DIR] [--reps N]
+ * [--first-byte-ms 20-40] [--connection-bandwidth 80MiB] [--link-bandwidth 1GiB]`.
  * Starts everything it needs on loopback (backend, relay, ours, nginx, raw Bun.serve; wrk
  * and nginx are installed with apt-get when absent), runs the scenarios, and writes
  * BENCHMARKS.md, bench/<scenario>.svg and bench/results/<scenario>.json under DIR (the
@@ -9,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FULL, SMOKE, type BenchConfig, type BenchContext } from "./config.ts";
 import { ensurePackages, installed } from "./install.ts";
+import { parseRate, type LinkShape } from "./link.ts";
 import { startBackend } from "./peers.ts";
 import { describeMachine, renderReport } from "./report.ts";
 import { blockSize } from "./scenarios/block-size.ts";
@@ -17,7 +19,9 @@ import { hitThroughput } from "./scenarios/hit-throughput.ts";
 import { load } from "./scenarios/load.ts";
 import { memory } from "./scenarios/memory.ts";
 import { missOverhead } from "./scenarios/miss-overhead.ts";
+import { pushdown } from "./scenarios/pushdown.ts";
 import { query } from "./scenarios/query.ts";
+import { signedRanges } from "./scenarios/signed-ranges.ts";
 import { renderChart } from "./svg.ts";
 import type { ScenarioResult } from "./types.ts";
 
@@ -25,6 +29,8 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   "hit-throughput": hitThroughput,
   "miss-overhead": missOverhead,
   query,
+  pushdown,
+  "signed-ranges": signedRanges,
   coalesce,
   memory,
   load,
@@ -38,16 +44,25 @@ interface Args {
   reportOnly: boolean;
   out: string;
   reps?: number;
+  /** Overrides of the S3-shaped link's shape. */
+  link: Partial<LinkShape>;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { scenarios: [], smoke: false, reportOnly: false, out: resolve(import.meta.dir, "..", "..") };
+  const args: Args = { scenarios: [], smoke: false, reportOnly: false, out: resolve(import.meta.dir, "..", ".."), link: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--smoke") args.smoke = true;
     else if (a === "--report-only") args.reportOnly = true;
     else if (a === "--out") args.out = resolve(argv[++i]!);
     else if (a === "--reps") args.reps = Number(argv[++i]);
+    else if (a === "--first-byte-ms") {
+      const ms = Number(argv[++i]);
+      // S3's first byte within a region: outside this the link is not S3-shaped.
+      if (!(ms >= 20 && ms <= 40)) throw new Error(`--first-byte-ms takes 20 to 40, not ${argv[i]}`);
+      args.link.firstByteMs = ms;
+    } else if (a === "--connection-bandwidth") args.link.connectionBandwidth = parseRate(argv[++i]!);
+    else if (a === "--link-bandwidth") args.link.bandwidth = parseRate(argv[++i]!);
     else if (a in SCENARIOS) args.scenarios.push(a);
     else throw new Error(`unknown argument ${a}; scenarios: ${Object.keys(SCENARIOS).join(", ")}`);
   }
@@ -57,7 +72,8 @@ function parseArgs(argv: string[]): Args {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const config: BenchConfig = { ...(args.smoke ? SMOKE : FULL), ...(args.reps ? { reps: args.reps } : {}) };
+  const base = args.smoke ? SMOKE : FULL;
+  const config: BenchConfig = { ...base, ...(args.reps ? { reps: args.reps } : {}), link: { ...base.link, ...args.link } };
   const chartDir = join(args.out, "bench");
   const resultDir = join(chartDir, "results");
   if (!args.reportOnly) await runScenarios(args, config, resultDir);

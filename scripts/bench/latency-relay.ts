@@ -16,6 +16,7 @@
  * one JSON line of counters.
  */
 import type { Socket } from "bun";
+import { parseRate } from "./link.ts";
 
 export interface LatencyRelayOptions {
   targetHost: string;
@@ -217,8 +218,7 @@ function parseArgs(argv: string[]): LatencyRelayOptions {
   const target = get("target");
   if (!target || !/^[^:]+:\d+$/.test(target)) throw new Error("usage: latency-relay.ts --target HOST:PORT [--port N] [--delay MS] [--bandwidth BYTES_PER_S|NMiB] [--connection-bandwidth BYTES_PER_S|NMiB]");
   const [host, port] = target.split(":");
-  const units: Record<string, number> = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
-  const rate = (bw: string | undefined) => (bw ? Number(/^(\d+(?:\.\d+)?)/.exec(bw)?.[1]) * (units[bw.replace(/^[\d.]+/, "")] ?? 1) : undefined);
+  const rate = (bw: string | undefined) => (bw ? parseRate(bw) : undefined);
   return { targetHost: host!, targetPort: Number(port), port: Number(get("port") ?? 0), delayMs: Number(get("delay") ?? 20), bandwidth: rate(get("bandwidth")), connectionBandwidth: rate(get("connection-bandwidth")) };
 }
 

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import type { RelayStats } from "./latency-relay.ts";
+import { describeLink, relayFlags, type LinkShape } from "./link.ts";
 import { cleanEnv, freePort, spawnChild, stopProcess, waitForHttp } from "./processes.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -44,13 +45,13 @@ export interface Relay extends Peer {
   reset(): Promise<RelayStats>;
 }
 
-export async function startRelay(target: string, delayMs: number, bandwidth?: string): Promise<Relay> {
+/** The latency relay in front of `target`, shaped as `link`. */
+export async function startRelay(target: string, link: LinkShape): Promise<Relay> {
   const url = new URL(target);
-  const args = ["--target", `${url.hostname}:${url.port}`, "--delay", String(delayMs)];
-  if (bandwidth) args.push("--bandwidth", bandwidth);
+  const args = ["--target", `${url.hostname}:${url.port}`, ...relayFlags(link)];
   const child = await spawnChild<{ port: number }>(["bun", join(import.meta.dir, "latency-relay.ts"), ...args]);
   return {
-    name: `relay ${delayMs} ms`,
+    name: `relay (${describeLink(link)})`,
     endpoint: `http://127.0.0.1:${child.info.port}`,
     pid: child.proc.pid,
     stats: () => child.ask<RelayStats>("stats"),

@@ -11,7 +11,7 @@ import { join } from "node:path";
 const out = mkdtempSync(join(tmpdir(), "bench-smoke-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const SCENARIOS = ["hit-throughput", "miss-overhead", "query", "coalesce", "memory", "load", "block-size"];
+const SCENARIOS = ["hit-throughput", "miss-overhead", "query", "pushdown", "signed-ranges", "coalesce", "memory", "load", "block-size"];
 
 test(
   "the smoke bench runs every scenario and writes BENCHMARKS.md, one SVG chart and one result file per scenario",
@@ -32,7 +32,7 @@ test(
       }
     }
     // The scenarios that need no Debian package always draw their chart.
-    for (const name of ["miss-overhead", "query", "coalesce", "memory", "load", "block-size"]) expect(existsSync(join(out, "bench", `${name}.svg`))).toBe(true);
+    for (const name of ["miss-overhead", "query", "pushdown", "signed-ranges", "coalesce", "memory", "load", "block-size"]) expect(existsSync(join(out, "bench", `${name}.svg`))).toBe(true);
     // Wrong bytes are never acceptable, whatever the sizes.
     expect(report).not.toContain("Answers differing from the local files");
     expect(report).toMatch(/\| ours \| \d+ \(\d+–\d+\) \| [^|]+ \| [\d.]+ \| 0 \|/);

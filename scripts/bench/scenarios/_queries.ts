@@ -1,47 +1,24 @@
 /**
- * The query workload shared by the `query` and `block-size` scenarios: three Polars
- * queries over the Parquet dataset, read from local files or through an S3 endpoint, and a
- * runner that measures them through each path with the relay counting backend requests.
+ * The query workload shared by the `query`, `pushdown` and `block-size` scenarios: a set of
+ * Polars queries over a Parquet dataset, read from local files or through an S3 endpoint,
+ * a runner that measures them through each path with the relay (the S3-shaped link)
+ * counting backend requests, and the tables every query scenario reports.
  */
 import pl from "nodejs-polars";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BenchContext } from "../config.ts";
-import { ensureDataset, TS_STEP, uploadDataset, type Dataset } from "../dataset.ts";
+import { ensureDataset, uploadDataset, type Dataset, type DatasetShape } from "../dataset.ts";
 import { startNginx } from "../nginx.ts";
 import { startOurs, startRelay, type Peer, type Relay } from "../peers.ts";
-import { formatBytes } from "../stats.ts";
+import { formatBytes, formatRatio, formatSummary, ratio, summarize, type Summary } from "../stats.ts";
+import type { BarChart, Table } from "../types.ts";
+import type { Query } from "./_query-sets.ts";
+import { fillsSettled } from "../../../test/support/prometheus.ts";
 
-export interface Query {
-  name: string;
-  description: string;
-  run(frame: pl.LazyDataFrame, dataset: Dataset): pl.LazyDataFrame;
-}
-
-export const QUERIES: Query[] = [
-  {
-    name: "filter",
-    description: "time-window filter (2% of rows) with predicate pushdown, 4 columns",
-    run(frame, ds) {
-      const from = Math.floor(ds.rows * 0.37) * TS_STEP;
-      const to = from + Math.floor(ds.rows * 0.02) * TS_STEP;
-      return frame.filter(pl.col("ts").gtEq(from).and(pl.col("ts").lt(to))).select("id", "ts", "fare", "tip");
-    },
-  },
-  {
-    name: "aggregate",
-    description: "group by city: sum, mean, max over 3 float columns of every row",
-    run: (frame) => frame.groupBy("city").agg(pl.col("fare").sum().alias("fare"), pl.col("tip").mean().alias("tip"), pl.col("distance").max().alias("distance"), pl.len().alias("n")).sort("city"),
-  },
-  {
-    name: "lookup",
-    description: "one row by id (all columns): statistics prune to one row group",
-    run: (frame, ds) => frame.filter(pl.col("id").eq(Math.floor(ds.rows * 0.61))),
-  },
-];
-
-export type Source = { kind: "local" } | { kind: "s3"; endpoint: string };
+/** `settle`: the endpoint is ours, whose fills may still be arriving after it answered. */
+export type Source = { kind: "local" } | { kind: "s3"; endpoint: string; settle?: boolean };
 
 function scan(ds: Dataset, source: Source, bucket: string): pl.LazyDataFrame {
   const frames = ds.names.map((name, i) =>
@@ -72,22 +49,34 @@ export type Path =
   /** Two of ours sharing a Redis tier: the first runs the query cold, the second runs it again. */
   | { label: string; kind: "ours-redis"; blockSize: number; redisUrl: string; flush: () => Promise<unknown> };
 
+/** Local files, direct, ours and (when installed) nginx: the paths every query scenario compares. */
+export function basePaths(ctx: BenchContext, blockSize: number): Path[] {
+  const paths: Path[] = [
+    { label: "local", kind: "local" },
+    { label: "direct", kind: "direct" },
+    { label: "ours", kind: "ours", blockSize },
+  ];
+  if (ctx.has.nginx) paths.push({ label: "nginx", kind: "nginx", blockSize });
+  return paths;
+}
+
 /** Per path label (ours: "<label> cold", "<label> warm" and "<label> warm again"; nginx: "<label> cold" once and "<label> warm") and query name. */
 export type Results = Map<string, Map<string, Measurement>>;
 
 export interface Workload {
   dataset: Dataset;
+  queries: Query[];
   relay: Relay;
   stop(): Promise<void>;
 }
 
-export async function prepareWorkload(ctx: BenchContext): Promise<Workload> {
+export async function prepareWorkload(ctx: BenchContext, shape: DatasetShape, queries: Query[]): Promise<Workload> {
   const t0 = performance.now();
-  const local = ensureDataset(ctx.config.query.dataset);
-  const dataset = await uploadDataset(ctx.backend, local);
+  const local = await ensureDataset(shape);
+  const dataset = await uploadDataset(ctx.backend, local, `dataset-${local.files}x${local.rowsPerFile}`);
   ctx.log(`dataset: ${dataset.names.length} files, ${formatBytes(dataset.bytes)}, ${dataset.rows} rows, ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const relay = await startRelay(ctx.backend.endpoint, ctx.config.query.delayMs);
-  return { dataset, relay, stop: () => relay.stop() };
+  const relay = await startRelay(ctx.backend.endpoint, ctx.config.link);
+  return { dataset, queries, relay, stop: () => relay.stop() };
 }
 
 export async function measureQueries(ctx: BenchContext, w: Workload, paths: Path[]): Promise<Results> {
@@ -98,6 +87,8 @@ export async function measureQueries(ctx: BenchContext, w: Workload, paths: Path
     const t0 = performance.now();
     const df = await query.run(scan(w.dataset, source, bucket), w.dataset).collect();
     const ms = performance.now() - t0;
+    // What a query cost the backend includes the block tails ours still fetches after answering.
+    if (source.kind === "s3" && source.settle) await fillsSettled(source.endpoint);
     const upstream = await w.relay.reset();
     const byQuery = results.get(label) ?? new Map<string, Measurement>();
     const m = byQuery.get(query.name) ?? { ms: [], requests: [], bytes: [], answers: new Set<string>() };
@@ -113,7 +104,7 @@ export async function measureQueries(ctx: BenchContext, w: Workload, paths: Path
   const nginxPeers = new Map<string, Peer>();
   try {
     for (let rep = 0; rep < ctx.config.reps; rep++) {
-      for (const query of QUERIES) {
+      for (const query of w.queries) {
         for (const path of paths) {
           if (path.kind === "local") await record(path.label, query, { kind: "local" });
           else if (path.kind === "direct") await record(path.label, query, { kind: "s3", endpoint: w.relay.endpoint });
@@ -121,12 +112,12 @@ export async function measureQueries(ctx: BenchContext, w: Workload, paths: Path
             // A fresh process per query and repetition: "cold" means nothing cached.
             const ours = await startOurs(w.relay.endpoint, ctx.backend, ["--block-size", String(path.blockSize)]);
             try {
-              await record(`${path.label} cold`, query, { kind: "s3", endpoint: ours.endpoint });
+              await record(`${path.label} cold`, query, { kind: "s3", endpoint: ours.endpoint, settle: true });
               // Let background work (footer prefetch) settle; record() drops what it cost.
               await Bun.sleep(200);
-              await record(`${path.label} warm`, query, { kind: "s3", endpoint: ours.endpoint });
+              await record(`${path.label} warm`, query, { kind: "s3", endpoint: ours.endpoint, settle: true });
               // A third run: shows whether the first repeat still paid for joining blocks (src/cache/block-cache.ts).
-              await record(`${path.label} warm again`, query, { kind: "s3", endpoint: ours.endpoint });
+              await record(`${path.label} warm again`, query, { kind: "s3", endpoint: ours.endpoint, settle: true });
             } finally {
               await ours.stop();
             }
@@ -136,14 +127,14 @@ export async function measureQueries(ctx: BenchContext, w: Workload, paths: Path
             try {
               const first = await startOurs(w.relay.endpoint, ctx.backend, flags);
               try {
-                await record(`${path.label} cold`, query, { kind: "s3", endpoint: first.endpoint });
+                await record(`${path.label} cold`, query, { kind: "s3", endpoint: first.endpoint, settle: true });
                 await Bun.sleep(500); // let the disk writes land
               } finally {
                 await first.stop();
               }
               const restarted = await startOurs(w.relay.endpoint, ctx.backend, flags);
               try {
-                await record(`${path.label} after restart`, query, { kind: "s3", endpoint: restarted.endpoint });
+                await record(`${path.label} after restart`, query, { kind: "s3", endpoint: restarted.endpoint, settle: true });
               } finally {
                 await restarted.stop();
               }
@@ -156,9 +147,9 @@ export async function measureQueries(ctx: BenchContext, w: Workload, paths: Path
             const one = await startOurs(w.relay.endpoint, ctx.backend, flags);
             const two = await startOurs(w.relay.endpoint, ctx.backend, flags, "ours (second)");
             try {
-              await record(`${path.label} cold`, query, { kind: "s3", endpoint: one.endpoint });
+              await record(`${path.label} cold`, query, { kind: "s3", endpoint: one.endpoint, settle: true });
               await Bun.sleep(500); // let the Redis writes land
-              await record(`${path.label} second proxy`, query, { kind: "s3", endpoint: two.endpoint });
+              await record(`${path.label} second proxy`, query, { kind: "s3", endpoint: two.endpoint, settle: true });
             } finally {
               await Promise.all([one.stop(), two.stop()]);
             }
@@ -178,9 +169,9 @@ export async function measureQueries(ctx: BenchContext, w: Workload, paths: Path
 }
 
 /** Paths whose answers differ from the local floor's, per query. */
-export function wrongAnswers(results: Results, floor: string): string[] {
+export function wrongAnswers(results: Results, floor: string, queries: Query[]): string[] {
   const wrong: string[] = [];
-  for (const query of QUERIES) {
+  for (const query of queries) {
     const expected = [...(results.get(floor)?.get(query.name)?.answers ?? [])][0];
     for (const [label, byQuery] of results) {
       const answers = byQuery.get(query.name)?.answers;
@@ -188,4 +179,59 @@ export function wrongAnswers(results: Results, floor: string): string[] {
     }
   }
   return wrong;
+}
+
+/** One figure of one path and query, over the repetitions. */
+export function figure(results: Results, label: string, query: string, f: "ms" | "requests" | "bytes"): Summary {
+  return summarize(results.get(label)?.get(query)?.[f] ?? []);
+}
+
+/**
+ * The tables every query scenario reports: wall time per path, backend requests and bytes
+ * per path (counted at the relay), and the ratios of ours against direct, local and nginx.
+ */
+export function queryTables(results: Results, queries: Query[]): Table[] {
+  const labels = [...results.keys()];
+  const ms = (label: string, q: string) => figure(results, label, q, "ms").median;
+  return [
+    {
+      caption: "Wall time per query, ms",
+      columns: ["path", ...queries.map((q) => q.name)],
+      rows: labels.map((l) => [l, ...queries.map((q) => formatSummary(figure(results, l, q.name, "ms"), 0))]),
+    },
+    {
+      caption: "Backend requests (and bytes) per query, counted at the relay, median",
+      columns: ["path", ...queries.map((q) => q.name)],
+      rows: labels.filter((l) => l !== "local").map((l) => [l, ...queries.map((q) => `${figure(results, l, q.name, "requests").median} (${formatBytes(figure(results, l, q.name, "bytes").median)})`)]),
+    },
+    {
+      caption: "Ratios (same run)",
+      columns: ["query", "ours warm ÷ local", "direct ÷ ours warm (speedup)", "ours cold ÷ direct", "ours warm ÷ nginx warm"],
+      rows: queries.map((q) => [
+        q.name,
+        formatRatio(ratio(ms("ours warm", q.name), ms("local", q.name))),
+        formatRatio(ratio(ms("direct", q.name), ms("ours warm", q.name))),
+        formatRatio(ratio(ms("ours cold", q.name), ms("direct", q.name))),
+        formatRatio(ratio(ms("ours warm", q.name), ms("nginx warm", q.name))),
+      ]),
+    },
+  ];
+}
+
+/** Wall time per query and path, one bar group per query. */
+export function queryChart(results: Results, queries: Query[], file: string, title: string): BarChart {
+  const labels = [...results.keys()];
+  return {
+    kind: "bars",
+    file,
+    title: `${title} (median, whisker = min–max)`,
+    unit: "ms",
+    groups: queries.map((q) => ({
+      label: q.name,
+      bars: labels.map((l) => {
+        const s = figure(results, l, q.name, "ms");
+        return { series: l, value: s.median, min: s.min, max: s.max };
+      }),
+    })),
+  };
 }

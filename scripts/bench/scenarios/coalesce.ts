@@ -1,9 +1,10 @@
 /**
  * Many clients, one cold range: how many backend requests and bytes it costs. Each
- * repetition uses a fresh object, so it starts cold; the relay (with latency, so the
- * clients really overlap) counts what reaches the backend.
+ * repetition uses a fresh object, so it starts cold; the relay (the S3-shaped link)
+ * counts what reaches the backend.
  */
 import { objectBytes, objectUrl, putObject, type BenchContext } from "../config.ts";
+import { describeLink } from "../link.ts";
 import { startNginx } from "../nginx.ts";
 import { startOurs, startRelay, stopAll, type Peer } from "../peers.ts";
 import { formatBytes, formatSummary, summarize } from "../stats.ts";
@@ -11,19 +12,19 @@ import type { ScenarioResult } from "../types.ts";
 
 export async function coalesce(ctx: BenchContext): Promise<ScenarioResult> {
   const { config, backend } = ctx;
-  const { clients, rangeSize, delayMs } = config.coalesce;
+  const { clients, rangeSize } = config.coalesce;
   const block = config.blockSize;
   const blocks = Math.ceil(rangeSize / block);
   const result: ScenarioResult = {
     name: "coalesce",
     title: "Request coalescing",
-    method: `${clients} concurrent clients GET the same cold ${formatBytes(rangeSize)} range (${blocks} blocks of ${formatBytes(block)}) of a fresh object; the backend is behind the latency relay (${delayMs} ms), which counts requests and bytes. Every client's body is checked byte for byte. ${config.reps} repetitions.`,
+    method: `${clients} concurrent clients GET the same cold ${formatBytes(rangeSize)} range (${blocks} blocks of ${formatBytes(block)}) of a fresh object; the backend is behind the latency relay, **link: ${describeLink(config.link)}** (the latency makes the clients really overlap), which counts requests and bytes. Every client's body is checked byte for byte. ${config.reps} repetitions.`,
     tables: [],
     charts: [],
     targets: [],
     notes: [],
   };
-  const relay = await startRelay(backend.endpoint, delayMs);
+  const relay = await startRelay(backend.endpoint, config.link);
   const peers: Peer[] = [];
   const counts = new Map<string, { requests: number[]; bytes: number[]; ms: number[]; wrong: number }>();
   try {
