@@ -20,7 +20,10 @@
  *    first block's key (see keep), so the extents met walking a range abut;
  *  - an extent's byte offset is its first block times the block size, and its length the
  *    sum of its blocks' lengths: a fill whose body has another length is dropped (run-fill.ts);
- *  - a block in flight is unregistered only by the run that registered it.
+ *  - a block in flight is unregistered only by the run that registered it;
+ *  - a read answers each block from the one part it collected for it: an extent it found may
+ *    be evicted by the read's own fill reservations while it collects, so it never assumes
+ *    an extent still stands for blocks it did not look up.
  */
 import type { ByteRange } from "../s3/range.ts";
 import { LruStore } from "./lru.ts";
@@ -317,8 +320,12 @@ export class BlockCache {
     for (let n = 0; n < parts.length; n++) {
       const part = parts[n]!;
       if (part instanceof Extent) {
-        pieces.push(part.slice(range));
-        while (parts[n + 1] === part) n++; // its other blocks are in that slice
+        // Only the blocks it stands for here: the read's own fills may have evicted it while its
+        // parts were collected, and then its later blocks come from those fills instead.
+        let m = n;
+        while (parts[m + 1] === part) m++;
+        pieces.push(part.slice({ start: Math.max(range.start, (first + n) * this.blockSize), end: Math.min(range.end, (first + m + 1) * this.blockSize - 1) }));
+        n = m;
       } else {
         const blockStart = (first + n) * this.blockSize;
         pieces.push(...part.slice(Math.max(range.start, blockStart) - blockStart, Math.min(range.end + 1, blockStart + this.blockSize) - blockStart));

@@ -223,3 +223,18 @@ test("blocks adopted over cached extents displace the extents they overlap, so a
   expect(await bytes(blocks.readCached(object, range(0, 39)))).toEqual([...content]);
   expect(await bytes(blocks.readCached(object, range(35, 39)))).toEqual([...content.subarray(35, 40)]);
 });
+
+test("a cached extent the read's own fills evict is sliced only for the blocks it stands for, never twice", async () => {
+  // Room for three blocks: blocks 2–4 cached as one extent, then a read of the whole object.
+  const five: ObjectVersion = { ...object, key: "five", size: 80 };
+  const bytes80 = Uint8Array.from({ length: 80 }, (_, i) => (i * 11 + 1) & 255);
+  const { blocks, store } = cache(48);
+  const serve: FetchRange = async (_o, r) => [bytes80.subarray(r.start, r.end + 1)];
+  await blocks.read(five, range(32, 79), serve);
+  await Bun.sleep(1);
+  expect(store.size).toBe(1);
+  // Reserving room for blocks 0–1 evicts the extent of blocks 2–4 while the read is collecting
+  // its parts: block 2 comes from that extent, blocks 3 and 4 from a fill of their own.
+  const whole = await blocks.read(five, range(0, 79), serve);
+  expect(await bytes(whole.body)).toEqual([...bytes80]);
+});
