@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { answer, type Answer, type ObjectState } from "../support/s3-model.ts";
 import { startReferenceBackend, type Fault, type ReferenceBackend } from "../support/reference-backend.ts";
+import { randomBytes } from "../support/clients.ts";
 import { spawnProxy, type SpawnedProxy } from "../support/spawn.ts";
 import { startRedis, type TestRedis } from "../support/redis.ts";
 import type { Cond, FaultKind, Op, Read, Sequence, Shape } from "./ops.ts";
@@ -82,17 +83,9 @@ export class FuzzTarget {
   }
 }
 
-/** Deterministic object bytes for a (seed, size). */
+/** Deterministic object bytes for a (seed, size): two sizes of one seed differ from their first byte. */
 export function contentFor(seed: number, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = (seed * 2654435761 + size + 1) >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
+  return randomBytes(size, (seed * 2654435761 + size + 1) >>> 0);
 }
 
 interface Observed {
