@@ -42,16 +42,18 @@ async function until(what: string, tries: number, check: () => Promise<boolean>)
   throw new Error(`redis cluster: ${what} did not happen`);
 }
 
-export async function startRedisCluster(nodes = 3, maxmemory = "64mb"): Promise<TestRedisCluster> {
+/** `password`: every node requires it (AUTH default user), as a managed cluster would. */
+export async function startRedisCluster(nodes = 3, maxmemory = "64mb", password?: string): Promise<TestRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), "redis-cluster-"));
   const ports: number[] = [];
   for (let i = 0; i < nodes; i++) ports.push(await freePort());
   const procs: Array<Subprocess | undefined> = [];
-  const cli = (i: number, args: string[]) => run(["redis-cli", "-p", String(ports[i]), ...args]);
+  const auth = password ? ["-a", password, "--no-auth-warning"] : [];
+  const cli = (i: number, args: string[]) => run(["redis-cli", "-p", String(ports[i]), ...auth, ...args]);
   const spawn = async (i: number) => {
     const port = String(ports[i]);
     procs[i] = Bun.spawn(
-      ["redis-server", "--port", port, "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`, "--dir", dir, "--cluster-node-timeout", "500", "--cluster-require-full-coverage", "no", "--save", "", "--appendonly", "no", "--maxmemory", maxmemory, "--maxmemory-policy", "allkeys-lru"],
+      ["redis-server", "--port", port, "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`, "--dir", dir, "--cluster-node-timeout", "500", "--cluster-require-full-coverage", "no", "--save", "", "--appendonly", "no", "--maxmemory", maxmemory, "--maxmemory-policy", "allkeys-lru", ...(password ? ["--requirepass", password, "--masterauth", password] : [])],
       { stdout: "ignore", stderr: "inherit" },
     );
     await until(`node ${port} answering`, 100, async () => (await cli(i, ["PING"])).trim() === "PONG");
@@ -61,7 +63,7 @@ export async function startRedisCluster(nodes = 3, maxmemory = "64mb"): Promise<
     return true;
   });
   await Promise.all(ports.map((_, i) => spawn(i)));
-  await run(["redis-cli", "--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-yes"]);
+  await run(["redis-cli", ...auth, "--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-yes"]);
   await clusterOk();
   const kill = async (i: number) => {
     const proc = procs[i];
