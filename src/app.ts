@@ -57,8 +57,12 @@ async function createTiers(config: CacheConfig, backend: URL, log: Logger): Prom
     log.info(`disk cache tier: ${config.dir} (${disk.files} files, ${disk.bytesHeld} bytes)`);
     tiers.push(disk);
   }
-  if (config.redisUrl) {
-    tiers.push(await RedisTier.open({ url: config.redisUrl, namespace: backend.href, metaTtlMs: config.metaTtlMs, blockTtlMs: REDIS_BLOCK_TTL_MS, timeoutMs: REDIS_TIMEOUT_MS, retryAfterMs: REDIS_RETRY_AFTER_MS, log }));
+  if (config.redisUrl || config.redisCluster) {
+    const where = config.redisCluster ? { cluster: config.redisCluster } : { url: config.redisUrl };
+    const tier = await RedisTier.open({ ...where, ...config.redisAuth, namespace: backend.href, metaTtlMs: config.metaTtlMs, blockTtlMs: REDIS_BLOCK_TTL_MS, timeoutMs: REDIS_TIMEOUT_MS, retryAfterMs: REDIS_RETRY_AFTER_MS, log });
+    // Host names and ports only: credentials never reach the log.
+    if (config.redisCluster) log.info(`redis cluster tier: seeds ${config.redisCluster.seeds.map((s) => `${s.host}:${s.port}`).join(", ")}${config.redisCluster.tls ? " (TLS)" : ""}`);
+    tiers.push(tier);
   }
   return tiers;
 }

@@ -9,6 +9,7 @@ import { parseLogLevel, type LogFormat, type LogLevel } from "./log.ts";
 import { OPTIONS, type OptionName } from "./options.ts";
 import { isIPv6 } from "node:net";
 import { formatBytes, parseBytes, parseDuration } from "./units.ts";
+import { parseClusterSeeds, type ClusterSeed } from "./cache/redis-cluster.ts";
 
 export interface CacheConfig {
   enabled: boolean;
@@ -21,8 +22,12 @@ export interface CacheConfig {
   /** The disk tier's directory, when there is one. */
   dir?: string;
   diskSizeBytes: number;
-  /** The shared Redis/Valkey tier, when there is one. */
+  /** The shared Redis/Valkey tier on one server, when there is one. */
   redisUrl?: string;
+  /** The shared tier on a cluster: its seed nodes. */
+  redisCluster?: { seeds: ClusterSeed[]; tls: boolean };
+  /** AUTH for either, from REDIS_USERNAME / REDIS_PASSWORD (environment only: a flag would show in `ps`). */
+  redisAuth: { username?: string; password?: string };
   serveStaleOnError: boolean;
   hedgeAfter: number | "auto" | undefined;
 }
@@ -244,6 +249,12 @@ export function resolveConfig(flags: Flags, env: Env): Config {
   if (redisUrl !== undefined && !/^(redis|rediss|valkey|valkeys):\/\/[^/]/.test(redisUrl)) {
     throw new ConfigError("redis-url", `expected redis://host:port or rediss://…, got "${redisUrl}"`);
   }
+  const redisClusterText = raw("redis-cluster", flags, env);
+  const redisCluster = redisClusterText === undefined ? undefined : parseClusterSeeds(redisClusterText);
+  if (redisClusterText !== undefined && !redisCluster) {
+    throw new ConfigError("redis-cluster", "expected host:port,host:port, all rediss:// or none (the value is not repeated here: credentials belong in REDIS_USERNAME and REDIS_PASSWORD, not in it)");
+  }
+  if (redisUrl !== undefined && redisCluster) throw new ConfigError("redis-cluster", "give --redis-url (one server) or --redis-cluster (seed nodes), not both");
 
   return {
     endpoint,
@@ -265,6 +276,8 @@ export function resolveConfig(flags: Flags, env: Env): Config {
       dir: raw("cache-dir", flags, env) || undefined,
       diskSizeBytes: bytes("disk-cache-size", raw("disk-cache-size", flags, env)!, 1024 ** 2),
       redisUrl,
+      redisCluster,
+      redisAuth: { username: env.REDIS_USERNAME || undefined, password: env.REDIS_PASSWORD || undefined },
       serveStaleOnError: bool("serve-stale-on-error", flags, env),
       hedgeAfter: hedgeDelay(raw("hedge-after", flags, env)!),
     },

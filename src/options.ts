@@ -50,6 +50,7 @@ export const OPTIONS = [
   { flag: "cache-dir", env: ["CACHE_DIR"], type: "string", defaultText: "off", description: "Directory for the disk cache tier: blocks and metadata kept across restarts (one proxy per directory)" },
   { flag: "disk-cache-size", env: ["DISK_CACHE_SIZE"], type: "string", default: "10GiB", description: "Disk cache tier limit in bytes" },
   { flag: "redis-url", env: ["REDIS_URL"], type: "string", defaultText: "off", description: "Redis or Valkey URL (redis://, rediss://) for the cache tier shared by a fleet of proxies" },
+  { flag: "redis-cluster", env: ["REDIS_CLUSTER"], type: "string", defaultText: "off", description: "Redis Cluster or Valkey cluster seed nodes for the shared cache tier, host:port comma-separated (rediss://host:port for TLS); AUTH from REDIS_USERNAME and REDIS_PASSWORD" },
   { flag: "prefetch", env: ["PREFETCH"], type: "boolean", default: "true", description: "Prefetch Parquet footers on first touch (--no-prefetch to disable)" },
   { flag: "serve-stale-on-error", env: ["SERVE_STALE_ON_ERROR"], type: "boolean", default: "true", description: "While the backend is unreachable, answer HEADs and cached ranges from expired metadata (x-cache: STALE)" },
   { flag: "hedge-after", env: ["HEDGE_AFTER"], type: "string", default: "off", description: "Send a second identical cache fill when the first takes longer than this (e.g. 200ms), or than the recent p99 (auto)" },

@@ -127,6 +127,20 @@ describe("cache tiers", () => {
     expect(errorOf({ "redis-url": "cache:6379" }).option).toBe("redis-url");
     expect(errorOf({ "disk-cache-size": "1KiB" }).option).toBe("disk-cache-size");
   });
+
+  test("--redis-cluster takes seed nodes (env REDIS_CLUSTER), AUTH comes from the environment only", () => {
+    const c = resolveConfig({}, { REDIS_CLUSTER: "rediss://r1:6380,rediss://r2:6380", REDIS_USERNAME: "proxy", REDIS_PASSWORD: "s3cret" }).cache;
+    expect(c.redisCluster).toEqual({ seeds: [{ host: "r1", port: 6380 }, { host: "r2", port: 6380 }], tls: true });
+    expect(c.redisAuth).toEqual({ username: "proxy", password: "s3cret" });
+    expect(resolveConfig({}, {}).cache.redisAuth).toEqual({ username: undefined, password: undefined });
+  });
+
+  test("a malformed --redis-cluster, or one given with --redis-url, is refused by name without echoing credentials", () => {
+    expect(errorOf({ "redis-cluster": "r1" }).option).toBe("redis-cluster");
+    expect(errorOf({ "redis-cluster": "r1:6379,rediss://r2:6379" }).option).toBe("redis-cluster");
+    expect(errorOf({ "redis-cluster": "r1:6379", "redis-url": "redis://r1:6379" }).option).toBe("redis-cluster");
+    expect(errorOf({ "redis-cluster": "redis://proxy:s3cret@r1:6379" }).message).not.toContain("s3cret");
+  });
 });
 
 describe("what the cache options mean together", () => {

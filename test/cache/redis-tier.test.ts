@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RedisTier, type RedisTierOptions } from "../../src/cache/redis-tier.ts";
-import type { Invalidation, StoredMeta } from "../../src/cache/tier.ts";
+import type { StoredMeta } from "../../src/cache/tier.ts";
 import { randomBytes } from "../support/clients.ts";
 import { startRedis, type TestRedis } from "../support/redis.ts";
+import { sharedTierContract } from "../support/shared-tier-contract.ts";
 import { tierContract } from "../support/tier-contract.ts";
 
 let redis: TestRedis;
@@ -41,6 +42,7 @@ tierContract("redis", () => ({
   bound: 64 * 1024 ** 2,
   held: () => usedMemory(),
 }));
+sharedTierContract("redis", (namespace) => open({ namespace }));
 
 const stored = (etag: string): StoredMeta => ({ meta: { size: 1, etag, headers: [], cacheable: true }, learnedAt: Date.now() });
 
@@ -82,29 +84,6 @@ describe("shared tier", () => {
     expect(await b.getMeta("same id")).toBeUndefined();
     await a.close();
     await b.close();
-  });
-
-  test("a key or bucket invalidated through one proxy's tier is heard by the others, not by itself", async () => {
-    const ns = "http://shared-backend/";
-    const one = await open({ namespace: ns });
-    const two = await open({ namespace: ns });
-    const heardByOne: Invalidation[] = [];
-    const heardByTwo: Invalidation[] = [];
-    one.onInvalidate((change) => heardByOne.push(change));
-    two.onInvalidate((change) => heardByTwo.push(change));
-    one.putMeta("bucket\u0000key\u0000", stored('"1"'));
-    await one.flush();
-    expect(await two.getMeta("bucket\u0000key\u0000")).toBeDefined();
-    one.deleteMeta("bucket\u0000key\u0000");
-    await one.flush();
-    one.invalidateBucket("bucket");
-    await one.flush();
-    for (let i = 0; i < 100 && heardByTwo.length < 2; i++) await Bun.sleep(10);
-    expect(heardByTwo).toEqual([{ id: "bucket\u0000key\u0000" }, { bucket: "bucket" }]);
-    expect(heardByOne).toEqual([]);
-    expect(await two.getMeta("bucket\u0000key\u0000")).toBeUndefined();
-    await one.close();
-    await two.close();
   });
 });
 

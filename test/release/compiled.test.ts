@@ -14,6 +14,7 @@ import { binaryFormat } from "../../scripts/release-verify.ts";
 import { OPTIONS } from "../../src/options.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
+import { startRedisCluster } from "../support/redis-cluster.ts";
 import { errorCodeOf, rawRequest } from "../support/raw-http.ts";
 
 const HOST_TARGET = TARGETS.find((t) => t.name === `${process.platform}-${process.arch}`)!;
@@ -28,6 +29,8 @@ let direct: S3Client;
 
 interface RunningBinary {
   endpoint: string;
+  /** Everything it logged so far. */
+  log: () => string;
   process: Bun.Subprocess<"ignore", "ignore", "pipe">;
 }
 
@@ -42,8 +45,8 @@ function backendEnv(): Record<string, string> {
 }
 
 /** Start the binary on a free port and wait for the line saying where it listens. */
-async function startBinary(cwd: string, extraEnv: Record<string, string> = {}): Promise<RunningBinary> {
-  const proc = Bun.spawn([binary, "--host", "127.0.0.1", "--port", "0", "--endpoint", backend.endpoint, "--region", backend.region, "--log-format", "json"], {
+async function startBinary(cwd: string, extraEnv: Record<string, string> = {}, extraArgs: string[] = []): Promise<RunningBinary> {
+  const proc = Bun.spawn([binary, "--host", "127.0.0.1", "--port", "0", "--endpoint", backend.endpoint, "--region", backend.region, "--log-format", "json", ...extraArgs], {
     cwd,
     env: { ...backendEnv(), ...extraEnv },
     stdin: "ignore",
@@ -60,8 +63,10 @@ async function startBinary(cwd: string, extraEnv: Record<string, string> = {}): 
     const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(log);
     if (m) {
       // Keep reading: a closed pipe would kill the binary (SIGPIPE) at its next log line.
-      void (async () => { while (!(await reader.read()).done); })();
-      return { endpoint: m[1]!, process: proc };
+      void (async () => {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) log += decoder.decode(r.value, { stream: true });
+      })();
+      return { endpoint: m[1]!, process: proc, log: () => log };
     }
   }
 }
@@ -144,6 +149,36 @@ describe("the compiled binary", () => {
     expect(got.ContentType).toBe("application/x-test");
     expect(await got.Body!.transformToByteArray()).toEqual(body);
   });
+
+  test.skipIf(Bun.which("redis-server") === null)("with --redis-cluster it caches in a password-protected cluster (ioredis bundled), the password never logged", async () => {
+    const password = "pw-never-in-logs-7f3a";
+    const cluster = await startRedisCluster(3, "64mb", password);
+    const cwd = mkdtempSync(join(tmpdir(), "bin-cluster-"));
+    const running = await startBinary(cwd, { REDIS_PASSWORD: password }, ["--redis-cluster", cluster.seeds, "--log-level", "debug"]);
+    try {
+      const Bucket = backend.bucket;
+      const body = randomBytes(3 * 1024 ** 2, 21);
+      await direct.send(new PutObjectCommand({ Bucket, Key: "bin/clustered.bin", Body: body }));
+      const client = sdkClient(running.endpoint, backend, { responseChecksumValidation: "WHEN_REQUIRED" });
+      const got = await client.send(new GetObjectCommand({ Bucket, Key: "bin/clustered.bin", Range: "bytes=0-3145727" }));
+      expect(await got.Body!.transformToByteArray()).toEqual(body);
+      // The fill is written behind the answer: poll the masters, bounded, until its blocks are there.
+      let keys = 0;
+      for (let i = 0; i < 100 && keys < 3; i++) {
+        keys = 0;
+        for (let n = 0; n < 3; n++) keys += Number((await cluster.cli(n, ["DBSIZE"])).trim());
+        if (keys < 3) await Bun.sleep(50);
+      }
+      expect(keys).toBeGreaterThanOrEqual(3);
+      expect(running.log()).toContain("redis cluster tier");
+      expect(running.log()).not.toContain(password);
+    } finally {
+      running.process.kill();
+      await running.process.exited;
+      await cluster.stop();
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   test("a range GET returns exactly the requested bytes with 206 and Content-Range", async () => {
     const Bucket = backend.bucket;
