@@ -80,7 +80,11 @@ export async function startOurs(upstream: string, backend: Pick<Backend, "access
     await stopProcess(proc);
     throw err;
   }
-  return { name, endpoint, pid: proc.pid, stop: () => ((stopping = true), stopProcess(proc)) };
+  const stop = () => {
+    stopping = true; // the exit that follows is expected
+    return stopProcess(proc);
+  };
+  return { name, endpoint, pid: proc.pid, stop };
 }
 
 export async function startRaw(): Promise<Peer> {

@@ -2,7 +2,7 @@
 import type { BenchContext } from "../config.ts";
 import { formatBytes, formatRatio, formatSummary, ratio, summarize } from "../stats.ts";
 import type { ScenarioResult } from "../types.ts";
-import { measureQueries, prepareWorkload, QUERIES, wrongAnswers, type Path } from "./_queries.ts";
+import { measureQueries, prepareWorkload, QUERIES, wrongAnswers, type Path, type Results } from "./_queries.ts";
 
 export async function blockSize(ctx: BenchContext): Promise<ScenarioResult> {
   const { config } = ctx;
@@ -21,7 +21,7 @@ export async function blockSize(ctx: BenchContext): Promise<ScenarioResult> {
     { label: "direct", kind: "direct" },
     ...config.blockSizes.map((b): Path => ({ label: formatBytes(b), kind: "ours", blockSize: b })),
   ];
-  let results;
+  let results: Results;
   try {
     results = await measureQueries(ctx, w, paths);
   } finally {

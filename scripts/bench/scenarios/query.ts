@@ -7,7 +7,7 @@ import type { BenchContext } from "../config.ts";
 import { atMost, formatBytes, formatRatio, formatSummary, ratio, summarize } from "../stats.ts";
 import type { ScenarioResult } from "../types.ts";
 import { startRedis } from "../../../test/support/redis.ts";
-import { measureQueries, prepareWorkload, QUERIES, wrongAnswers, type Path } from "./_queries.ts";
+import { measureQueries, prepareWorkload, QUERIES, wrongAnswers, type Path, type Results } from "./_queries.ts";
 
 export async function query(ctx: BenchContext): Promise<ScenarioResult> {
   const { config } = ctx;
@@ -33,7 +33,7 @@ export async function query(ctx: BenchContext): Promise<ScenarioResult> {
   paths.push({ label: "ours disk tier", kind: "ours-disk", blockSize: block });
   const redis = ctx.has.redis ? await startRedis("1gb") : undefined;
   if (redis) paths.push({ label: "ours redis tier", kind: "ours-redis", blockSize: block, redisUrl: redis.url, flush: () => redis.command("FLUSHALL") });
-  let results;
+  let results: Results;
   try {
     results = await measureQueries(ctx, w, paths);
   } finally {
