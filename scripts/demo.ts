@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import S3rver from "s3rver";
-import { startProxy, type Proxy } from "../src/app.ts";
+import { startProxy, type Proxy as RunningProxy } from "../src/app.ts";
 import { resolveConfig } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { UpstreamClient } from "../src/upstream/client.ts";
@@ -82,7 +82,7 @@ async function startBackend(): Promise<{ port: number; stop(): Promise<void> }> 
 }
 
 /** The proxy on PORT (default 3000), or on a free port when that one is taken. */
-async function startDemoProxy(backendEndpoint: string): Promise<Proxy> {
+async function startDemoProxy(backendEndpoint: string): Promise<RunningProxy> {
   const env = { AWS_ACCESS_KEY_ID: KEYS.id, AWS_SECRET_ACCESS_KEY: KEYS.secret, AWS_EC2_METADATA_DISABLED: "true" };
   const start = (port: string) => startProxy(resolveConfig({ endpoint: backendEndpoint, host: "127.0.0.1", port }, env), env, proxyLog);
   const wanted = process.env.PORT ?? "3000";
@@ -120,7 +120,7 @@ async function runQueries(endpoint: string, expected: pl.DataFrame[]): Promise<{
  * A miss is answered once its own bytes are in; the rest of its block may still be arriving.
  * Those bytes belong to the cold run, so the count for the next run starts after them.
  */
-async function fillsArrived(proxy: Proxy): Promise<void> {
+async function fillsArrived(proxy: RunningProxy): Promise<void> {
   for (let i = 0; i < 500 && (proxy.cache?.store.bytesReserved ?? 0) > 0; i++) await Bun.sleep(2);
 }
 
@@ -159,7 +159,7 @@ boto3:
 
 let backend: Awaited<ReturnType<typeof startBackend>> | undefined;
 let relay: LatencyRelay | undefined;
-let proxy: Proxy | undefined;
+let proxy: RunningProxy | undefined;
 let stopping: Promise<void> | undefined;
 /** Stop everything and remove the temp directory; once, however many times it is asked. */
 function shutdown(): Promise<void> {

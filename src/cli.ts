@@ -5,7 +5,7 @@
  */
 import { parseArgs, type ArgsDef } from "citty";
 import { startProxy } from "./app.ts";
-import { ConfigError, resolveConfig, type Env, type Flags } from "./config.ts";
+import { ConfigError, resolveConfig, type Config, type Env, type Flags } from "./config.ts";
 import { parseConfigFile, withConfigFile } from "./config-file.ts";
 import { defaultHealthcheckUrl, healthcheck } from "./healthcheck.ts";
 import { createLogger } from "./log.ts";
@@ -73,7 +73,7 @@ export async function main(argv: string[], env: Env): Promise<void> {
     const v = parsed[o.flag];
     if (v !== undefined) flags[o.flag] = v as string | boolean;
   }
-  let config;
+  let config: Config;
   try {
     const file = flags.config ?? (env.S3PROXY_CONFIG || undefined);
     if (file !== undefined) flags = withConfigFile(flags, env, parseConfigFile(await readConfigFile(String(file)), String(file)));

@@ -88,7 +88,7 @@ describe("--help", () => {
     const { stdout, code } = await run(["--help"]);
     expect(code).toBe(0);
     // Each option's entry: its flag line and the indented lines below it, joined.
-    const entries = stdout.split(/\n(?=  -)/).map((e) => e.replace(/\s+/g, " "));
+    const entries = stdout.split(/\n(?= {2}-)/).map((e) => e.replace(/\s+/g, " "));
     for (const o of OPTIONS) {
       const entry = entries.find((e) => new RegExp(`--${o.flag}(,|\\s|$)`).test(e.split(" ").slice(0, 5).join(" ")));
       expect(entry, `--${o.flag}`).toBeDefined();

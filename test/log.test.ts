@@ -37,7 +37,10 @@ describe("createLogger", () => {
   function capture(stream: NodeJS.WriteStream, fn: () => void): string[] {
     const lines: string[] = [];
     const write = stream.write;
-    stream.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof stream.write;
+    stream.write = ((chunk: string) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof stream.write;
     try {
       fn();
     } finally {

@@ -84,7 +84,10 @@ class Outbox {
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       if (head.due > now) {
-        if (!this.timer) this.timer = setTimeout(() => ((this.timer = undefined), this.flush()), head.due - now);
+        this.timer ??= setTimeout(() => {
+          this.timer = undefined;
+          this.flush();
+        }, head.due - now);
         return;
       }
       const written = target.write(head.bytes);
@@ -166,7 +169,7 @@ export function startLatencyRelay(opts: LatencyRelayOptions): LatencyRelay {
               const c = backend.data;
               stats.bytesFromBackend += bytes.length;
               c.idle = true;
-              let due = performance.now();
+              const due = performance.now();
               if (c.awaitingResponse) {
                 c.awaitingResponse = false;
                 c.responseDue = due + delayMs;

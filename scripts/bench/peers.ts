@@ -92,7 +92,11 @@ export async function startOurs(upstream: string, backend: Pick<Backend, "access
     await stopProcess(proc);
     throw err;
   }
-  return { name, endpoint, pid: proc.pid, tls: peerTls, stop: () => ((stopping = true), stopProcess(proc)) };
+  const stop = () => {
+    stopping = true; // the exit that follows is expected
+    return stopProcess(proc);
+  };
+  return { name, endpoint, pid: proc.pid, tls: peerTls, stop };
 }
 
 export async function startRaw(): Promise<Peer> {

@@ -34,7 +34,7 @@ const SENTINEL = "~s3proxy-redacted~";
 /** A copy of the headers with every value outside the allow-list replaced by `mark`. */
 export function printableHeaders(headers: Headers, mark = REDACTED): Headers {
   const out = new Headers();
-  headers.forEach((value, name) => out.set(name, PRINTABLE_HEADERS.has(name) ? value : mark));
+  for (const [name, value] of headers) out.set(name, PRINTABLE_HEADERS.has(name) ? value : mark);
   return out;
 }
 

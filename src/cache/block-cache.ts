@@ -303,11 +303,10 @@ export class BlockCache {
       },
     });
     // Only the run that registered a block unregisters it: a later run may have taken it over.
-    const forget = () =>
-      keys.forEach((key, n) => {
-        if (this.inFlight.get(key) === run.blocks[n]) this.inFlight.delete(key);
-      });
-    keys.forEach((key, n) => this.inFlight.set(key, run.blocks[n]!));
+    const forget = () => {
+      for (const [n, key] of keys.entries()) if (this.inFlight.get(key) === run.blocks[n]) this.inFlight.delete(key);
+    };
+    for (const [n, key] of keys.entries()) this.inFlight.set(key, run.blocks[n]!);
     return run;
   }
 

@@ -42,7 +42,13 @@ export async function hedge<T>(attempt: (signal: AbortSignal) => Promise<T>, del
   if (winner !== "late") return { value: winner.v, hedged: false };
   const second = new AbortController();
   const p2 = attempt(second.signal);
-  const value = await Promise.any([p1.then((v) => (second.abort(), v)), p2.then((v) => (first.abort(), v))]).catch((e: AggregateError) => {
+  // Whichever attempt answers first cancels the other.
+  const winning = (p: Promise<T>, loser: AbortController) =>
+    p.then((v) => {
+      loser.abort();
+      return v;
+    });
+  const value = await Promise.any([winning(p1, second), winning(p2, first)]).catch((e: AggregateError) => {
     throw e.errors[0];
   });
   return { value, hedged: true };

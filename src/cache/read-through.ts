@@ -15,11 +15,11 @@
 import { S3Error } from "../s3/errors.ts";
 import { queryValue, type S3Operation } from "../s3/operation.ts";
 import { parseContentRange, parseRange, rangeLength, type ByteRange } from "../s3/range.ts";
-import { BlockCache, bytesOf, type Chunks, type RangeBody } from "./block-cache.ts";
+import { type BlockCache, bytesOf, type Chunks, type RangeBody } from "./block-cache.ts";
 import { decide, discoveryPlan, type Limits, type ReadRequest } from "./decide.ts";
 import { Discoverer, metaFromResponse, objectHeaders, recordAnswer, versionOf, type Upstream } from "./discovery.ts";
 import { metaKey, parseMetaKey, type ObjectName, type ObjectVersion } from "./keys.ts";
-import { MetaCache, type ObjectMeta, type RecordedAnswer } from "./meta-cache.ts";
+import type { MetaCache, ObjectMeta, RecordedAnswer } from "./meta-cache.ts";
 import { hedge, LatencyWindow, type HedgeDelay } from "./hedge.ts";
 import { footerRanges } from "./parquet-prefetch.ts";
 import type { CacheStats } from "./stats.ts";

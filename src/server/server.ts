@@ -1,5 +1,5 @@
 /** The Bun.serve edge: the only module that touches Bun's HTTP server. */
-import type { Server } from "bun";
+import type { Server, TCPSocketListener } from "bun";
 import type { Handler } from "../proxy/handler.ts";
 import { nextRequestId } from "../proxy/request-id.ts";
 import { renderError } from "../s3/errors.ts";
@@ -56,7 +56,7 @@ function serve(handler: Handler, opts: ListenOptions, port: number): Server<unde
  * connections: a plain bind first makes a port already taken fail as it does without TLS.
  */
 function claimPort(host: string, port: number): number {
-  let probe;
+  let probe: TCPSocketListener<undefined>;
   try {
     probe = Bun.listen({ hostname: host, port, socket: { data() {} } });
   } catch (err) {

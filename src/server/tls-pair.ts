@@ -4,7 +4,7 @@
  * parses, matches the first certificate, and that certificate is valid now. Pure: the caller
  * reads the files and passes the clock. Messages never quote key material.
  */
-import { createPrivateKey, X509Certificate } from "node:crypto";
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 
 export interface TlsPair {
   cert: string;
@@ -41,7 +41,7 @@ export function checkTlsPair(pair: TlsPair, now: Date): CheckedTlsPair {
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pair.key)) {
     throw new TlsPairError("tls-key", "the key is encrypted with a passphrase; give it unencrypted (readable only by the proxy's user)");
   }
-  let key;
+  let key: KeyObject;
   try {
     key = createPrivateKey(pair.key);
   } catch {

@@ -147,7 +147,11 @@ export function refreshing(fetchCredentials: () => Promise<Credentials>, now: ()
     const fresh = current && (!current.expiration || current.expiration.getTime() - REFRESH_MARGIN_MS > now());
     if (fresh) return current!;
     inFlight ??= fetchCredentials().then(
-      (c) => ((current = c), (inFlight = undefined), c),
+      (c) => {
+        current = c;
+        inFlight = undefined;
+        return c;
+      },
       (e) => {
         inFlight = undefined;
         // Keep serving still-valid credentials when a refresh fails.

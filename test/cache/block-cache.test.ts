@@ -191,7 +191,10 @@ test("a read that needs most of its fill waits for the rest of it and is answere
   const { blocks, store } = cache();
   const backend = controlledBackend();
   let answered = false;
-  const read = blocks.read(object, range(0, 12), backend.fetchRange).then((a) => ((answered = true), a));
+  const read = blocks.read(object, range(0, 12), backend.fetchRange).then((a) => {
+    answered = true;
+    return a;
+  });
   await Bun.sleep(1);
   backend.fetches[0]!.send(content.subarray(0, 14));
   await Bun.sleep(1);

@@ -5,8 +5,12 @@ test("fills beyond the budget wait, and are admitted in arrival order as bytes a
   const budget = new FillBudget(100);
   const first = await budget.acquire(60);
   const admitted: string[] = [];
-  const big = budget.acquire(50).then((n) => (admitted.push("big"), n));
-  const small = budget.acquire(10).then((n) => (admitted.push("small"), n));
+  const admit = (name: string, n: number) => {
+    admitted.push(name);
+    return n;
+  };
+  const big = budget.acquire(50).then((n) => admit("big", n));
+  const small = budget.acquire(10).then((n) => admit("small", n));
   await Bun.sleep(1);
   expect(admitted).toEqual([]);
   budget.release(first);

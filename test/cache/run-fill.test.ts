@@ -18,7 +18,10 @@ const joined = (pieces: readonly Uint8Array[]) => pieces.flatMap((p) => [...p]);
 test("a reader of a block's first bytes is answered before the rest of the block arrives", async () => {
   const { run, stored } = recordingRun([8, 8]);
   let answered = false;
-  const reading = run.blocks[0]!.reach(3).then(() => ((answered = true), joined(run.blocks[0]!.slice(0, 3))));
+  const reading = run.blocks[0]!.reach(3).then(() => {
+    answered = true;
+    return joined(run.blocks[0]!.slice(0, 3));
+  });
   run.push(bytes(2));
   await Bun.sleep(0);
   expect(answered).toBe(false);

@@ -5,7 +5,10 @@ test("callers of a key in flight join its one call and all receive its value", a
   const flight = new SingleFlight<number>();
   let calls = 0;
   let finish!: (n: number) => void;
-  const fn = () => (calls++, new Promise<number>((r) => (finish = r)));
+  const fn = () => {
+    calls++;
+    return new Promise<number>((r) => (finish = r));
+  };
   const runs = [flight.run("k", fn), flight.run("k", fn), flight.run("k", fn)];
   expect(runs.map((r) => r.joined)).toEqual([false, true, true]);
   finish(7);

@@ -15,23 +15,53 @@ import { parseBytes, parseDuration } from "../../src/units.ts";
 const ROOT = join(import.meta.dir, "../..");
 const DIR = join(ROOT, "deploy/kubernetes");
 
-// Manifests are untyped YAML.
-type Doc = any;
+// The fields of the manifests this test reads, whichever kind has them (Bun's YAML parser
+// returns them untyped; a field that is missing fails the test as it would untyped).
+interface Probe {
+  httpGet: { path: string; port: string | number };
+}
+interface Container {
+  name: string;
+  image: string;
+  args: string[];
+  ports: { name: string; containerPort: number }[];
+  envFrom: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  livenessProbe: Probe;
+  readinessProbe: Probe;
+  lifecycle: { preStop: { sleep: { seconds: number } } };
+  resources: { requests: { memory: string }; limits: { memory: string } };
+  securityContext: { readOnlyRootFilesystem?: boolean };
+}
+interface Doc {
+  kind: string;
+  metadata: { name: string };
+  data: Record<string, string>; // ConfigMap
+  stringData: Record<string, string>; // Secret
+  spec: {
+    template: {
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+      spec: { containers: Container[]; securityContext: Record<string, unknown>; terminationGracePeriodSeconds: number };
+    };
+    selector: Record<string, unknown>; // a Deployment's matchLabels, a Service's labels
+    ports: { port: number; targetPort: string | number }[];
+  };
+  resources: string[]; // kustomization
+}
 async function load(file: string): Promise<Doc[]> {
-  const parsed = Bun.YAML.parse(await Bun.file(join(DIR, file)).text());
+  const parsed = Bun.YAML.parse(await Bun.file(join(DIR, file)).text()) as Doc | Doc[];
   return Array.isArray(parsed) ? parsed : [parsed];
 }
-const find = (docs: Doc[], kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
+const find = (docs: Doc[], kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name)!;
 
 const all = (await Promise.all(readdirSync(DIR).filter((f) => f.endsWith(".yaml")).map(load))).flat();
 const config: Record<string, string> = find(all, "ConfigMap", "s3proxy").data;
 const secret: Record<string, string> = find(all, "Secret", "s3proxy").stringData;
 const deployment = find(all, "Deployment", "s3proxy");
 const pod = deployment.spec.template.spec;
-const container = pod.containers.find((c: Doc) => c.name === "s3proxy");
+const container = pod.containers.find((c) => c.name === "s3proxy")!;
 const env = { ...config, ...secret };
 const resolved = resolveConfig({}, env);
-const portNamed = (name: string | number) => (typeof name === "number" ? name : container.ports.find((p: Doc) => p.name === name)?.containerPort);
+const portNamed = (name: string | number) => (typeof name === "number" ? name : container.ports.find((p) => p.name === name)?.containerPort);
 
 /** Variables of the AWS credential chain (src/upstream/credentials.ts), which are not options. */
 const CREDENTIAL_VARIABLES = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"];
@@ -40,7 +70,7 @@ describe("deploy/kubernetes", () => {
   test("every ConfigMap and Secret key is an option's environment variable or a credential variable, and they resolve", () => {
     const known = new Set([...OPTIONS.flatMap((o) => o.env), ...CREDENTIAL_VARIABLES]);
     for (const key of Object.keys(env)) expect(known.has(key), key).toBe(true);
-    expect(container.envFrom.map((e: Doc) => (e.configMapRef ?? e.secretRef).name)).toEqual(["s3proxy", "s3proxy"]);
+    expect(container.envFrom.map((e) => (e.configMapRef ?? e.secretRef)!.name)).toEqual(["s3proxy", "s3proxy"]);
     expect(resolved.cache.enabled).toBe(true);
   });
 
@@ -50,7 +80,7 @@ describe("deploy/kubernetes", () => {
     expect(resolveConfig({}, { ...env, REDIS_URL: url }).cache.redisUrl).toBe(url);
     const { hostname, port } = new URL(url);
     const service = find(all, "Service", hostname);
-    expect(service.spec.ports.map((p: Doc) => p.port)).toContain(Number(port));
+    expect(service.spec.ports.map((p) => p.port)).toContain(Number(port));
     const redis = find(all, "Deployment", hostname).spec.template.spec.containers[0];
     expect(redis.args.join(" ")).toContain("--maxmemory-policy allkeys-lru");
   });
@@ -73,7 +103,7 @@ describe("deploy/kubernetes", () => {
     const service = find(all, "Service", "s3proxy");
     expect(service.spec.selector).toEqual(deployment.spec.template.metadata.labels);
     expect(deployment.spec.selector.matchLabels).toEqual(deployment.spec.template.metadata.labels);
-    expect(portNamed(service.spec.ports[0].targetPort)).toBe(resolved.port);
+    expect(portNamed(service.spec.ports[0]!.targetPort)).toBe(resolved.port);
   });
 
   test("the grace period covers the preStop pause, --shutdown-timeout and a few seconds to exit", () => {

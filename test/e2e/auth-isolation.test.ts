@@ -155,7 +155,8 @@ describe("one credential per request", () => {
 });
 
 describe("SigV2 (botocore's default presigner, and header auth), with the same keys and allow-list", () => {
-  let out: Record<string, any>;
+  /** What botocore_sigv2.py prints. */
+  let out: { put_status: number; get: unknown; list_keys: string[]; presigned_get: string; presigned_get_override: string; presigned_put: string; presigned_expired: string };
   beforeAll(async () => {
     const r = await botocoreSigV2(proxy.endpoint, B, "bucket-b", "sigv2/ü key+plus.txt");
     expect(r.stderr).toBe("");

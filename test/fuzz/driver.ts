@@ -176,7 +176,7 @@ export class SequenceRunner {
 
   async execute(seq: Sequence): Promise<void> {
     const backend = this.target.backend;
-    seq.init.forEach((size, k) => backend.put(this.path(k), contentFor(1000 + k, size)));
+    for (const [k, size] of seq.init.entries()) backend.put(this.path(k), contentFor(1000 + k, size));
     try {
       for (let i = 0; i < seq.ops.length; i++) await this.step(seq.ops[i]!, i);
     } finally {

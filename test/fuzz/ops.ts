@@ -106,25 +106,32 @@ function readText(r: Read): string {
 /** One line per operation, as a reader would replay it. */
 export function formatSequence(seq: Sequence): string {
   const lines = [`init sizes k0=${seq.init[0]} k1=${seq.init[1]} k2=${seq.init[2]} (k3 absent)`];
-  seq.ops.forEach((op, i) => {
+  for (const [i, op] of seq.ops.entries()) {
     const n = String(i).padStart(3);
     switch (op.t) {
       case "read":
-        return lines.push(`${n} ${readText(op.r)}`);
+        lines.push(`${n} ${readText(op.r)}`);
+        break;
       case "burst":
-        return lines.push(`${n} burst [${op.rs.map(readText).join(" | ")}]`);
+        lines.push(`${n} burst [${op.rs.map(readText).join(" | ")}]`);
+        break;
       case "fault":
-        return lines.push(`${n} fault k${op.k}=${op.f} during [${op.rs.map(readText).join(" | ")}]`);
+        lines.push(`${n} fault k${op.k}=${op.f} during [${op.rs.map(readText).join(" | ")}]`);
+        break;
       case "put":
-        return lines.push(`${n} PUT k${op.k} size=${op.size} seed=${op.seed} via ${op.via}`);
+        lines.push(`${n} PUT k${op.k} size=${op.size} seed=${op.seed} via ${op.via}`);
+        break;
       case "delete":
-        return lines.push(`${n} DELETE k${op.k} via ${op.via}`);
+        lines.push(`${n} DELETE k${op.k} via ${op.via}`);
+        break;
       case "wait":
-        return lines.push(`${n} wait ${op.ms}ms`);
+        lines.push(`${n} wait ${op.ms}ms`);
+        break;
       case "restart":
-        return lines.push(`${n} restart proxy`);
+        lines.push(`${n} restart proxy`);
+        break;
     }
-  });
+  }
   return lines.join("\n");
 }
 

@@ -259,6 +259,7 @@ describe("the Debian package", () => {
 
     await exclusively(async () => {
       // Never replace (and then purge) a package someone installed on this machine for real.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format
       const before = (await sh(["dpkg-query", "-W", "-f=${Status}", "s3proxy"])).stdout;
       if (before !== "" && !before.endsWith("not-installed")) throw new Error(`an s3proxy package is on this machine (${before}); not touching it`);
 
@@ -270,6 +271,7 @@ describe("the Debian package", () => {
         expect(version.stdout).toStartWith(`s3proxy ${info.version} (commit ${info.commit}`);
         expect(Bun.which("s3proxy")).toBe("/usr/bin/s3proxy");
         expect((await sh(["getent", "passwd", "s3proxy"])).stdout).toContain(":/nonexistent:");
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format
         expect((await sh(["dpkg-query", "-W", "-f=${Conffiles}", "s3proxy"])).stdout).toContain("/etc/default/s3proxy");
         if (Bun.which("systemd-analyze")) {
           const verify = await sh(["systemd-analyze", "verify", "/lib/systemd/system/s3proxy.service"]);

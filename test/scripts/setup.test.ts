@@ -34,7 +34,10 @@ async function runSetup(opts: { installed: "all" | "none"; bun: boolean; fresh: 
   if (opts.bun) tool("bun");
   for (const name of ["bash", "grep", "mktemp", "rm", "cat", "touch", "dirname", "printf", "chmod"]) {
     const real = Bun.which(name);
-    if (real) writeFileSync(join(bin, name), `#!/bin/sh\nexec ${real} "$@"\n`), chmodSync(join(bin, name), 0o755);
+    if (real) {
+      writeFileSync(join(bin, name), `#!/bin/sh\nexec ${real} "$@"\n`);
+      chmodSync(join(bin, name), 0o755);
+    }
   }
   const proc = Bun.spawn([Bun.which("bash")!, join(root, "scripts/setup.sh")], { env: { PATH: bin }, stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);

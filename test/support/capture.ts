@@ -25,7 +25,7 @@ export function startCapture(): CaptureServer {
     port: 0,
     async fetch(req) {
       const headers: Array<[string, string]> = [];
-      req.headers.forEach((v, k) => headers.push([k, v]));
+      for (const [k, v] of req.headers) headers.push([k, v]);
       requests.push({ method: req.method, url: req.url, headers, body: new Uint8Array(await req.arrayBuffer()) });
       const url = new URL(req.url);
       if (req.method === "GET" && url.searchParams.has("list-type")) return new Response(EMPTY_LIST, { headers: { "content-type": "application/xml" } });

@@ -109,7 +109,10 @@ export function startFaultRelay(backend: { hostname: string; port: number }): Fa
       case "reset":
       case "truncate":
       case "stall-mid-body": {
-        if (c.bodySeen <= f.afterBodyBytes) return send(c, body);
+        if (c.bodySeen <= f.afterBodyBytes) {
+          send(c, body);
+          return;
+        }
         send(c, body.subarray(0, Math.max(0, f.afterBodyBytes - start)));
         if (f.kind === "stall-mid-body") {
           c.held = true;

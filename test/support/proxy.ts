@@ -1,10 +1,10 @@
 /** Start the proxy in-process on a free loopback port in front of a backend. */
-import { startProxy, type Proxy } from "../../src/app.ts";
+import { startProxy, type Proxy as RunningProxy } from "../../src/app.ts";
 import { resolveConfig, type Flags } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
 import type { Backend } from "./backend.ts";
 
-export interface TestProxy extends Proxy {
+export interface TestProxy extends RunningProxy {
   endpoint: string;
 }
 

@@ -29,7 +29,7 @@ export async function sign(input: SignInput): Promise<SignedRequest> {
   const url = new URL(input.url);
   const signer = new SignatureV4({ service: "s3", region: input.region ?? "us-east-1", sha256: Sha256, credentials: input.key, uriEscapePath: false, applyChecksum: false });
   const query: Record<string, string> = {};
-  url.searchParams.forEach((v, k) => (query[k] = v));
+  for (const [k, v] of url.searchParams) query[k] = v;
   const headers: Record<string, string> = { host: url.host, ...input.headers };
   const method = input.method ?? "GET";
   const request = { method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query, headers };

@@ -104,7 +104,11 @@ describe("container credentials", () => {
   test("are fetched from AWS_CONTAINER_CREDENTIALS_FULL_URI with the authorization token", async () => {
     let auth = null as string | null;
     let path = "";
-    const md = metadataServer((n, req) => ((auth = req.headers.get("authorization")), (path = new URL(req.url).pathname), doc(n, new Date("2030-01-01T00:00:00Z"))));
+    const md = metadataServer((n, req) => {
+      auth = req.headers.get("authorization");
+      path = new URL(req.url).pathname;
+      return doc(n, new Date("2030-01-01T00:00:00Z"));
+    });
     try {
       const provider = containerProvider({ AWS_CONTAINER_CREDENTIALS_FULL_URI: `${md.url}/v2/credentials/abc`, AWS_CONTAINER_AUTHORIZATION_TOKEN: "tok" })!;
       expect(await provider()).toEqual({ accessKeyId: "AKID1", secretAccessKey: "SECRET1", sessionToken: "TOKEN1", expiration: new Date("2030-01-01T00:00:00Z") });
@@ -116,7 +120,10 @@ describe("container credentials", () => {
 
   test("read the authorization token from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", async () => {
     let auth = null as string | null;
-    const md = metadataServer((n, req) => ((auth = req.headers.get("authorization")), doc(n, new Date("2030-01-01T00:00:00Z"))));
+    const md = metadataServer((n, req) => {
+      auth = req.headers.get("authorization");
+      return doc(n, new Date("2030-01-01T00:00:00Z"));
+    });
     const tokenFile = join(dir, "token");
     writeFileSync(tokenFile, "file-token\n");
     try {
@@ -182,7 +189,13 @@ describe("refreshing", () => {
 
   test("credentials without an expiry are fetched once", async () => {
     let fetches = 0;
-    const get = refreshing(async () => (fetches++, { accessKeyId: "K", secretAccessKey: "S" }), () => 1e15);
+    const get = refreshing(
+      async () => {
+        fetches++;
+        return { accessKeyId: "K", secretAccessKey: "S" };
+      },
+      () => 1e15,
+    );
     await get();
     await get();
     expect(fetches).toBe(1);

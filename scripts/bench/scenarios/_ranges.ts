@@ -19,7 +19,12 @@ export interface Range {
 /** The ranges of one run: deterministic, spread over the object, sizes uniform in [min, max]. */
 export function planRanges(cfg: BenchConfig["ranges"], seed = 1): Range[] {
   let x = seed >>> 0 || 1;
-  const next = () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 4294967296);
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
   return Array.from({ length: cfg.requests }, () => {
     const length = cfg.minSize + Math.floor(next() * (cfg.maxSize - cfg.minSize + 1));
     return { offset: Math.floor(next() * (cfg.objectSize - length)), length };

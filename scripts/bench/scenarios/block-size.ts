@@ -8,7 +8,7 @@ import { describeLink } from "../link.ts";
 import { formatBytes, formatRatio, formatSummary, ratio, summarize } from "../stats.ts";
 import { emptyResult } from "../result.ts";
 import type { ScenarioResult } from "../types.ts";
-import { measureQueries, prepareWorkload, wrongAnswers, type Path } from "./_queries.ts";
+import { measureQueries, prepareWorkload, wrongAnswers, type Path, type Results } from "./_queries.ts";
 import { PUSHDOWN as QUERIES } from "./_query-sets.ts";
 import { measureRanges, prepareRanges, type RangeRun } from "./_ranges.ts";
 
@@ -22,7 +22,7 @@ export async function blockSize(ctx: BenchContext): Promise<ScenarioResult> {
     ...config.blockSizes.map((b): Path => ({ label: formatBytes(b), kind: "ours", blockSize: b })),
   ];
   const ranges = new Map<string, RangeRun[]>();
-  let results;
+  let results: Results;
   try {
     results = await measureQueries(ctx, w, paths);
     const rw = await prepareRanges(ctx, w.relay);

@@ -9,7 +9,7 @@ import { atMost, formatBytes, formatRatio, ratio } from "../stats.ts";
 import { emptyResult } from "../result.ts";
 import type { ScenarioResult } from "../types.ts";
 import { startRedis } from "../../../test/support/redis.ts";
-import { basePaths, figure, measureQueries, prepareWorkload, queryChart, queryTables, wrongAnswers } from "./_queries.ts";
+import { basePaths, figure, measureQueries, prepareWorkload, queryChart, queryTables, wrongAnswers, type Results } from "./_queries.ts";
 import { ANALYTICS as QUERIES } from "./_query-sets.ts";
 
 export async function query(ctx: BenchContext): Promise<ScenarioResult> {
@@ -23,7 +23,7 @@ export async function query(ctx: BenchContext): Promise<ScenarioResult> {
   paths.push({ label: "ours disk tier", kind: "ours-disk", blockSize: block });
   const redis = ctx.has.redis ? await startRedis("1gb") : undefined;
   if (redis) paths.push({ label: "ours redis tier", kind: "ours-redis", blockSize: block, redisUrl: redis.url, flush: () => redis.command("FLUSHALL") });
-  let results;
+  let results: Results;
   try {
     results = await measureQueries(ctx, w, paths);
   } finally {
