@@ -9,7 +9,11 @@ export type Align = "left" | "right";
 /** Columns padded to their widest cell; the first row is the header, underlined. */
 export function renderTable(rows: readonly (readonly string[])[], align: readonly Align[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (align[i] === "right" ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("   ").trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (align[i] === "right" ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("   ")
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => "─".repeat(w)).join("   "), ...rows.slice(1).map(line)].map((l) => `  ${l}`).join("\n");
 }
 
@@ -25,10 +29,7 @@ export interface Run {
 export function comparisonTable(runs: readonly Run[]): string {
   const direct = runs[0]!;
   return renderTable(
-    [
-      ["", "time", "vs direct", "backend requests", "backend bytes"],
-      ...runs.map((r) => [r.label, formatMs(r.ms), formatRatio(ratio(direct.ms, r.ms)), r.backendRequests.toLocaleString("en"), formatBytes(r.backendBytes)]),
-    ],
+    [["", "time", "vs direct", "backend requests", "backend bytes"], ...runs.map((r) => [r.label, formatMs(r.ms), formatRatio(ratio(direct.ms, r.ms)), r.backendRequests.toLocaleString("en"), formatBytes(r.backendBytes)])],
     ["left", "right", "right", "right", "right"],
   );
 }

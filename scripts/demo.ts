@@ -55,7 +55,11 @@ async function writeSampleParquet(path: string): Promise<void> {
     day[i] = 19723 + (i % 366); // days since 1970: the year 2024
   }
   const df = pl.DataFrame({
-    id: pl.Series("id", Array.from({ length: ROWS }, (_, i) => i), pl.Int64),
+    id: pl.Series(
+      "id",
+      Array.from({ length: ROWS }, (_, i) => i),
+      pl.Int64,
+    ),
     day: pl.Series("day", day).cast(pl.Date),
     category,
     qty,
@@ -66,12 +70,7 @@ async function writeSampleParquet(path: string): Promise<void> {
 
 /** The demo's queries: an aggregate over every row group, and a lookup the row-group statistics prune to one. */
 const QUERIES: Record<string, (source: pl.LazyDataFrame) => pl.LazyDataFrame> = {
-  "revenue per category, orders over 50 units": (source) =>
-    source
-      .filter(pl.col("qty").gt(50))
-      .groupBy("category")
-      .agg(pl.col("value").sum().round(2).alias("revenue"), pl.col("qty").sum().alias("units"), pl.len().alias("orders"))
-      .sort("category"),
+  "revenue per category, orders over 50 units": (source) => source.filter(pl.col("qty").gt(50)).groupBy("category").agg(pl.col("value").sum().round(2).alias("revenue"), pl.col("qty").sum().alias("units"), pl.len().alias("orders")).sort("category"),
   "100 orders by id": (source) => source.filter(pl.col("id").gtEq(1_234_500).and(pl.col("id").lt(1_234_600))).sort("id"),
 };
 
@@ -132,9 +131,7 @@ function revenueTable(df: pl.DataFrame): string {
 
 function instructions(endpoint: string): string {
   const hostPort = new URL(endpoint).host;
-  const where = once
-    ? `Run \`bun run demo\` (without --once) to keep the proxy running; clients then point at it like this.`
-    : `s3proxy is running at ${endpoint} in front of the embedded S3 backend (bucket "${BUCKET}", object "${KEY}").`;
+  const where = once ? `Run \`bun run demo\` (without --once) to keep the proxy running; clients then point at it like this.` : `s3proxy is running at ${endpoint} in front of the embedded S3 backend (bucket "${BUCKET}", object "${KEY}").`;
   return `
 ${where}
 The proxy runs in passthrough mode: clients sign with the backend's own key, ${KEYS.id}/${KEYS.secret}, as below.
@@ -196,7 +193,11 @@ async function main(): Promise<number> {
     const localMs = performance.now() - t;
     const runs: Run[] = [];
     let match = true;
-    for (const [label, via] of [["direct to the backend", direct], ["through s3proxy, cold", endpoint], ["through s3proxy, warm", endpoint]] as const) {
+    for (const [label, via] of [
+      ["direct to the backend", direct],
+      ["through s3proxy, cold", endpoint],
+      ["through s3proxy, warm", endpoint],
+    ] as const) {
       await fillsArrived(proxy);
       relay.reset();
       const run = await runQueries(via, expected);

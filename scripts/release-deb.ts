@@ -32,7 +32,9 @@ function put(root: string, path: string, content: string | Uint8Array, mode: num
 }
 
 function pathsUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" }).map((p) => join(dir, p)).sort();
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((p) => join(dir, p))
+    .sort();
 }
 
 function filesUnder(dir: string): string[] {
@@ -81,9 +83,7 @@ export async function buildDeb(o: DebOptions): Promise<string> {
     for (const p of [stage, ...pathsUnder(stage)]) utimesSync(p, o.info.date, o.info.date);
 
     const deb = join(o.outDir, `s3proxy_${o.info.version}_${o.arch}.deb`);
-    await $`dpkg-deb --root-owner-group -Z${o.compression} --build ${stage} ${deb}`
-      .env({ ...process.env, SOURCE_DATE_EPOCH: String(o.info.date) })
-      .quiet();
+    await $`dpkg-deb --root-owner-group -Z${o.compression} --build ${stage} ${deb}`.env({ ...process.env, SOURCE_DATE_EPOCH: String(o.info.date) }).quiet();
     return deb;
   } finally {
     rmSync(stage, { recursive: true, force: true });

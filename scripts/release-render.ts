@@ -47,18 +47,13 @@ export function debianCopyright(license: string, source: string): string {
   if (holderAt < 0) throw new Error("LICENSE has no 'Copyright (c)' line");
   const holder = lines[holderAt]!.replace(/^Copyright \(c\) /i, "");
   // Continuation lines of a field are indented by one space; an empty line is " .".
-  const text = lines.slice(holderAt + 1).join("\n").trim().split("\n").map((l) => (l.trim() === "" ? " ." : ` ${l}`));
-  return [
-    "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/",
-    "Upstream-Name: s3proxy",
-    `Source: ${source}`,
-    "",
-    "Files: *",
-    `Copyright: ${holder}`,
-    "License: Expat",
-    ...text,
-    "",
-  ].join("\n");
+  const text = lines
+    .slice(holderAt + 1)
+    .join("\n")
+    .trim()
+    .split("\n")
+    .map((l) => (l.trim() === "" ? " ." : ` ${l}`));
+  return ["Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/", "Upstream-Name: s3proxy", `Source: ${source}`, "", "Files: *", `Copyright: ${holder}`, "License: Expat", ...text, ""].join("\n");
 }
 
 /** RFC 2822 date as Debian changelogs want it: `Wed, 25 Nov 2026 14:00:00 +0000`. */
@@ -68,7 +63,10 @@ export function rfc2822(epochSeconds: number): string {
 
 /** Escape text for roff: backslashes, and a leading `.` or `'` that would read as a request. */
 function roff(text: string): string {
-  return text.replace(/\\/g, "\\e").replace(/-/g, "\\-").replace(/^([.'])/, "\\&$1");
+  return text
+    .replace(/\\/g, "\\e")
+    .replace(/-/g, "\\-")
+    .replace(/^([.'])/, "\\&$1");
 }
 
 /** s3proxy(1), from the option table (the same source as --help and the README). */
@@ -96,16 +94,23 @@ export function renderManPage(options: readonly OptionSpec[], version: string, e
     lines.push(".TP", `${alias}\\fB\\-\\-${roff(o.flag)}\\fR${value}`, `${roff(o.description)}.${env}${def}`);
   }
   lines.push(
-    ".TP", "\\fB\\-V\\fR, \\fB\\-\\-version\\fR", "Print the version, commit and runtime, and exit.",
-    ".TP", "\\fB\\-h\\fR, \\fB\\-\\-help\\fR", "Show the options and exit.",
-    ".TP", "\\fBs3proxy healthcheck\\fR [\\fB\\-\\-url\\fR \\fIURL\\fR]",
+    ".TP",
+    "\\fB\\-V\\fR, \\fB\\-\\-version\\fR",
+    "Print the version, commit and runtime, and exit.",
+    ".TP",
+    "\\fB\\-h\\fR, \\fB\\-\\-help\\fR",
+    "Show the options and exit.",
+    ".TP",
+    "\\fBs3proxy healthcheck\\fR [\\fB\\-\\-url\\fR \\fIURL\\fR]",
     `Ask a running proxy's ${roff(READY_PATH)} (by default on 127.0.0.1 at \\fBMETRICS_PORT\\fR, else \\fBPORT\\fR, else 3000) and exit 0 when it is ready, 1 when not.`,
     ".SH ENVIRONMENT",
     "Backend credentials come from the standard AWS chain: \\fBAWS_ACCESS_KEY_ID\\fR and \\fBAWS_SECRET_ACCESS_KEY\\fR,",
     "the shared credentials and config files, container credentials, then the EC2 instance profile",
     "(skipped with \\fBAWS_EC2_METADATA_DISABLED=true\\fR).",
     ".SH FILES",
-    ".TP", "\\fI/etc/default/s3proxy\\fR", "Environment of the systemd service \\fBs3proxy.service\\fR.",
+    ".TP",
+    "\\fI/etc/default/s3proxy\\fR",
+    "Environment of the systemd service \\fBs3proxy.service\\fR.",
     ".SH EXIT STATUS",
     "2 for bad configuration (one line on standard error names the option), 1 for any other failure to start.",
   );

@@ -49,12 +49,22 @@ export interface BuildInfo {
  */
 export function compileArgs(target: Target, outfile: string, info: BuildInfo): string[] {
   return [
-    "build", "--compile", `--target=${target.bun}`,
-    "--minify", "--bytecode", "--format=esm", "--sourcemap",
-    "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
-    "--define", `S3PROXY_VERSION=${JSON.stringify(info.version)}`,
-    "--define", `S3PROXY_COMMIT=${JSON.stringify(info.commit)}`,
-    "src/main.ts", "--outfile", outfile,
+    "build",
+    "--compile",
+    `--target=${target.bun}`,
+    "--minify",
+    "--bytecode",
+    "--format=esm",
+    "--sourcemap",
+    "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
+    "--define",
+    `S3PROXY_VERSION=${JSON.stringify(info.version)}`,
+    "--define",
+    `S3PROXY_COMMIT=${JSON.stringify(info.commit)}`,
+    "src/main.ts",
+    "--outfile",
+    outfile,
   ];
 }
 

@@ -50,7 +50,10 @@ export interface Checksum {
 
 /** `sha256sum` format (hash, two spaces, file name), sorted by name (byte order) so the file is reproducible. */
 export function renderSha256Sums(sums: Checksum[]): string {
-  return [...sums].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)).map((s) => `${s.sha256}  ${s.file}\n`).join("");
+  return [...sums]
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+    .map((s) => `${s.sha256}  ${s.file}\n`)
+    .join("");
 }
 
 export function parseSha256Sums(text: string): Checksum[] {

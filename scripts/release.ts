@@ -41,7 +41,9 @@ async function sha256(file: string): Promise<string> {
 }
 
 async function checkBinary(target: Target, binary: string): Promise<void> {
-  const head = await Bun.file(binary).slice(0, 64 * 1024).bytes();
+  const head = await Bun.file(binary)
+    .slice(0, 64 * 1024)
+    .bytes();
   const format = binaryFormat(head);
   if (format !== target.format) fail(`${binary}: expected ${target.format}, found ${format ?? "an unknown format"}`);
   if (format === "macho-arm64" && !machoIsSigned(head)) fail(`${binary}: Mach-O without a code signature will not run on Apple silicon`);
@@ -119,9 +121,7 @@ for (const target of TARGETS) {
   if (target.arch) {
     mkdirSync(join(DIST, "docker", target.arch), { recursive: true });
     linkSync(binary, join(DIST, "docker", target.arch, "s3proxy"));
-    const deb = await timed(`packaged ${target.arch}.deb`, () =>
-      buildDeb({ binary, arch: target.arch!, info, outDir: DIST, maintainer: meta.maintainer, homepage: meta.homepage, compression: "gzip" }),
-    );
+    const deb = await timed(`packaged ${target.arch}.deb`, () => buildDeb({ binary, arch: target.arch!, info, outDir: DIST, maintainer: meta.maintainer, homepage: meta.homepage, compression: "gzip" }));
     await checkDeb(deb);
     sums.push({ file: deb.slice(DIST.length + 1), sha256: await sha256(deb) });
   }

@@ -92,9 +92,24 @@ try {
   const target = command[0]!;
   const size = command.length === 1 ? ` (${(statSync(target).size / 1024 ** 2).toFixed(1)} MiB)` : "";
   console.log(`${command.join(" ")}${size}, ${runs} runs`);
-  console.log(summary("  exec → accepting connections", results.map((r) => r.listen)));
-  console.log(summary("  exec → first S3 answer      ", results.map((r) => r.firstAnswer)));
-  console.log(summary("  CPU until accepting         ", results.map((r) => r.cpu)));
+  console.log(
+    summary(
+      "  exec → accepting connections",
+      results.map((r) => r.listen),
+    ),
+  );
+  console.log(
+    summary(
+      "  exec → first S3 answer      ",
+      results.map((r) => r.firstAnswer),
+    ),
+  );
+  console.log(
+    summary(
+      "  CPU until accepting         ",
+      results.map((r) => r.cpu),
+    ),
+  );
 } finally {
   await backend.stop();
 }

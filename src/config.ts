@@ -81,7 +81,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly option: string, message: string) {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
     super(`--${option}: ${message}`);
     this.name = "ConfigError";
   }
@@ -140,7 +143,10 @@ function resolveAuth(flags: Flags, env: Env, region: string): AuthConfig {
     throw err;
   }
   const clientKeysFile = raw("client-keys", flags, env);
-  const regions = (raw("auth-regions", flags, env) ?? region).split(",").map((r) => r.trim()).filter(Boolean);
+  const regions = (raw("auth-regions", flags, env) ?? region)
+    .split(",")
+    .map((r) => r.trim())
+    .filter(Boolean);
   if (regions.length === 0 || regions.some((r) => !/^[a-z0-9-]+$/.test(r))) throw new ConfigError("auth-regions", "expected region names separated by commas");
   const roleArn = raw("role-arn", flags, env);
   if (mode === "sigv4" && clientKeys.length === 0 && clientKeysFile === undefined) {
@@ -175,11 +181,7 @@ function portNumber(name: OptionName, value: string): number {
 /** An IPv4 or IPv6 address or a host name; numbers that only look like an IPv4 address (999.1.1.1) are neither. */
 function hostAddress(value: string): string {
   const ipv4 = /^\d+(\.\d+){3}$/.test(value);
-  const valid = ipv4
-    ? value.split(".").every((part) => Number(part) <= 255)
-    : value.includes(":")
-      ? isIPv6(value)
-      : /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/i.test(value);
+  const valid = ipv4 ? value.split(".").every((part) => Number(part) <= 255) : value.includes(":") ? isIPv6(value) : /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/i.test(value);
   if (!valid) throw new ConfigError("host", `expected an IP address or host name to listen on, such as 0.0.0.0 or 127.0.0.1, got "${value}"`);
   return value;
 }
@@ -262,7 +264,10 @@ export function resolveConfig(flags: Flags, env: Env): Config {
     host: hostAddress(raw("host", flags, env)!),
     tls: tlsConfig(flags, env),
     region,
-    domains: (raw("domain", flags, env) ?? "").split(",").map((d) => d.trim().toLowerCase()).filter(Boolean),
+    domains: (raw("domain", flags, env) ?? "")
+      .split(",")
+      .map((d) => d.trim().toLowerCase())
+      .filter(Boolean),
     logLevel,
     logFormat,
     cache: {

@@ -180,7 +180,11 @@ describe("a good configuration", () => {
       expect(res.status).toBe(502);
       expect(await res.text()).toContain("<Code>BadGateway</Code>");
       for (let i = 0; i < 100 && !proxy.output().includes('"status":502'); i++) await Bun.sleep(10);
-      const lines = proxy.output().trim().split("\n").map((l) => JSON.parse(l));
+      const lines = proxy
+        .output()
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       const access = lines.filter((l) => l.status !== undefined);
       expect(access).toHaveLength(1);
       expect(access[0]).toMatchObject({ level: "info", msg: "GET /bucket/some%20key 502", bucket: "bucket", key: "some key", status: 502 });

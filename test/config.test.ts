@@ -130,7 +130,13 @@ describe("cache tiers", () => {
 
   test("--redis-cluster takes seed nodes (env REDIS_CLUSTER), AUTH comes from the environment only", () => {
     const c = resolveConfig({}, { REDIS_CLUSTER: "rediss://r1:6380,rediss://r2:6380", REDIS_USERNAME: "proxy", REDIS_PASSWORD: "s3cret" }).cache;
-    expect(c.redisCluster).toEqual({ seeds: [{ host: "r1", port: 6380 }, { host: "r2", port: 6380 }], tls: true });
+    expect(c.redisCluster).toEqual({
+      seeds: [
+        { host: "r1", port: 6380 },
+        { host: "r2", port: 6380 },
+      ],
+      tls: true,
+    });
     expect(c.redisAuth).toEqual({ username: "proxy", password: "s3cret" });
     expect(resolveConfig({}, {}).cache.redisAuth).toEqual({ username: undefined, password: undefined });
   });

@@ -14,18 +14,45 @@ const ROOT = join(import.meta.dir, "..");
 const readme = await Bun.file(README).text();
 const pkg = (await Bun.file(join(ROOT, "package.json")).json()) as { scripts: Record<string, string> };
 /** The shell blocks: what a reader copies and runs. */
-const shellLines = [...readme.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split("\n")).map((l) => l.replace(/\s+#.*$/, "").trim()).filter(Boolean);
+const shellLines = [...readme.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)]
+  .flatMap((m) => m[1]!.split("\n"))
+  .map((l) => l.replace(/\s+#.*$/, "").trim())
+  .filter(Boolean);
 
 /** Flags of other tools the README quotes, and where they come from; each must still be quoted. */
 const OTHER_TOOLS: Record<string, string> = {
-  "--once": "scripts/demo.ts", "--verbose": "scripts/demo.ts",
-  "--smoke": "bun run bench", "--out": "bun run bench", "--seed": "bun run fuzz", "--ops": "bun run fuzz",
-  "--timeout": "bun test", "--platform": "docker buildx", "--rm": "docker run", "--now": "systemctl",
-  "--check": "sha256sum", "--ignore-missing": "sha256sum", "--contents": "dpkg-deb", "--field": "dpkg-deb", "--purge": "dpkg",
-  "--endpoint-url": "aws", "--deploy-hook": "certbot", "--cacert": "curl", "--ca-bundle": "aws", "--tls-port": "not an option: the README says why there is none", "--checksum-algorithm": "aws",
-  "--save": "redis-server", "--appendonly": "redis-server", "--maxmemory": "redis-server", "--maxmemory-policy": "redis-server",
-  "--minify": "bun build", "--bytecode": "bun build", "--sourcemap": "bun build", "--format": "bun build", "--define": "bun build",
-  "--no-compile-autoload-dotenv": "bun build", "--no-compile-autoload-bunfig": "bun build",
+  "--once": "scripts/demo.ts",
+  "--verbose": "scripts/demo.ts",
+  "--smoke": "bun run bench",
+  "--out": "bun run bench",
+  "--seed": "bun run fuzz",
+  "--ops": "bun run fuzz",
+  "--timeout": "bun test",
+  "--platform": "docker buildx",
+  "--rm": "docker run",
+  "--now": "systemctl",
+  "--check": "sha256sum",
+  "--ignore-missing": "sha256sum",
+  "--contents": "dpkg-deb",
+  "--field": "dpkg-deb",
+  "--purge": "dpkg",
+  "--endpoint-url": "aws",
+  "--deploy-hook": "certbot",
+  "--cacert": "curl",
+  "--ca-bundle": "aws",
+  "--tls-port": "not an option: the README says why there is none",
+  "--checksum-algorithm": "aws",
+  "--save": "redis-server",
+  "--appendonly": "redis-server",
+  "--maxmemory": "redis-server",
+  "--maxmemory-policy": "redis-server",
+  "--minify": "bun build",
+  "--bytecode": "bun build",
+  "--sourcemap": "bun build",
+  "--format": "bun build",
+  "--define": "bun build",
+  "--no-compile-autoload-dotenv": "bun build",
+  "--no-compile-autoload-bunfig": "bun build",
 };
 
 describe("README", () => {

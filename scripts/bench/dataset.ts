@@ -56,10 +56,27 @@ function frame(file: number, rows: number, floatColumns: number): pl.DataFrame {
   const id = Array.from({ length: rows }, (_, i) => first + i);
   const columns = [
     pl.Series("id", id, pl.Int64),
-    pl.Series("ts", id.map((v) => v * TS_STEP), pl.Int64),
-    pl.Series("city", id.map((v) => CITIES[(v * 7) % CITIES.length]!)),
-    pl.Series("passengers", id.map((v) => 1 + ((v * 40503) % 6)), pl.Int32),
-    ...FLOAT_COLUMNS.slice(0, floatColumns).map((name, c) => pl.Series(name, Array.from(floats(rows, first * 31 + c + 1), (v) => Math.round(v * 1e6) / 100), pl.Float64)),
+    pl.Series(
+      "ts",
+      id.map((v) => v * TS_STEP),
+      pl.Int64,
+    ),
+    pl.Series(
+      "city",
+      id.map((v) => CITIES[(v * 7) % CITIES.length]!),
+    ),
+    pl.Series(
+      "passengers",
+      id.map((v) => 1 + ((v * 40503) % 6)),
+      pl.Int32,
+    ),
+    ...FLOAT_COLUMNS.slice(0, floatColumns).map((name, c) =>
+      pl.Series(
+        name,
+        Array.from(floats(rows, first * 31 + c + 1), (v) => Math.round(v * 1e6) / 100),
+        pl.Float64,
+      ),
+    ),
   ];
   return pl.DataFrame(columns);
 }
@@ -84,7 +101,9 @@ export async function ensureDataset(shape: DatasetShape): Promise<Dataset> {
 
 export async function uploadDataset(backend: Backend, dataset: Dataset, prefix = "dataset"): Promise<Dataset> {
   const keys: string[] = [];
-  for (const name of readdirSync(dataset.dir).filter((n) => dataset.names.includes(n)).sort()) {
+  for (const name of readdirSync(dataset.dir)
+    .filter((n) => dataset.names.includes(n))
+    .sort()) {
     const key = `${prefix}/${name}`;
     const res = await fetch(`${backend.endpoint}/${backend.bucket}/${key}`, { method: "PUT", body: Bun.file(join(dataset.dir, name)) });
     if (res.status !== 200) throw new Error(`upload of ${key} failed: ${res.status} ${await res.text()}`);

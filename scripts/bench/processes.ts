@@ -46,7 +46,10 @@ export async function spawnChild<Info>(cmd: string[], env: Record<string, string
         await proc.stdin.flush();
         return JSON.parse(await next()) as T;
       });
-      queue = answer.then(() => undefined, () => undefined);
+      queue = answer.then(
+        () => undefined,
+        () => undefined,
+      );
       return answer;
     },
     stop: () => stopProcess(proc),

@@ -22,12 +22,30 @@ const dir = mkdtempSync(join(tmpdir(), "s3proxy-profile-"));
 const backend = await startBackend();
 await putObject(backend, "profile/object.bin", objectBytes(8 * size));
 const port = freePort();
-const proc = Bun.spawn(["bun", "--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${dir}`, join(import.meta.dir, "profiled-main.ts"), "--endpoint", backend.endpoint, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...(auth ? AUTH_FLAGS : ["--auth", "none"])], {
-  cwd: join(import.meta.dir, "..", ".."),
-  stdout: "inherit",
-  stderr: "inherit",
-  env: cleanEnv({ AWS_ACCESS_KEY_ID: backend.accessKeyId, AWS_SECRET_ACCESS_KEY: backend.secretAccessKey }),
-});
+const proc = Bun.spawn(
+  [
+    "bun",
+    "--cpu-prof",
+    "--cpu-prof-md",
+    `--cpu-prof-dir=${dir}`,
+    join(import.meta.dir, "profiled-main.ts"),
+    "--endpoint",
+    backend.endpoint,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--log-level",
+    "warn",
+    ...(auth ? AUTH_FLAGS : ["--auth", "none"]),
+  ],
+  {
+    cwd: join(import.meta.dir, "..", ".."),
+    stdout: "inherit",
+    stderr: "inherit",
+    env: cleanEnv({ AWS_ACCESS_KEY_ID: backend.accessKeyId, AWS_SECRET_ACCESS_KEY: backend.secretAccessKey }),
+  },
+);
 try {
   const url = `http://127.0.0.1:${port}/${backend.bucket}/profile/object.bin`;
   await waitForHttp(url);

@@ -38,16 +38,28 @@ async function measure(name: string, set: (k: string) => Promise<unknown>, get: 
 const redis = await startRedis("1gb");
 const bun = new RedisClient(redis.url);
 await bun.connect();
-await measure("bun RedisClient (1 node)", (k) => bun.set(k, block, "PX", 600_000), (k) => bun.getBuffer(k));
+await measure(
+  "bun RedisClient (1 node)",
+  (k) => bun.set(k, block, "PX", 600_000),
+  (k) => bun.getBuffer(k),
+);
 bun.close();
 const io = new Redis(redis.port, "127.0.0.1");
-await measure("ioredis Redis (1 node)", (k) => io.set(k, buf, "PX", 600_000), (k) => io.getBuffer(k));
+await measure(
+  "ioredis Redis (1 node)",
+  (k) => io.set(k, buf, "PX", 600_000),
+  (k) => io.getBuffer(k),
+);
 io.disconnect();
 await redis.stop();
 
 const cluster = await startRedisCluster(3, "1gb");
 const ioc = new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port })));
 await new Promise((r) => ioc.once("ready", r));
-await measure("ioredis Cluster (3 masters)", (k) => ioc.set(k, buf, "PX", 600_000), (k) => ioc.getBuffer(k));
+await measure(
+  "ioredis Cluster (3 masters)",
+  (k) => ioc.set(k, buf, "PX", 600_000),
+  (k) => ioc.getBuffer(k),
+);
 ioc.disconnect();
 await cluster.stop();

@@ -20,7 +20,12 @@ async function version(cmd: string[]): Promise<string> {
     const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` } });
     const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
     await proc.exited;
-    return (out + err).split("\n").find((l) => l.trim())?.trim() ?? "unknown";
+    return (
+      (out + err)
+        .split("\n")
+        .find((l) => l.trim())
+        ?.trim() ?? "unknown"
+    );
   } catch {
     return "not installed";
   }
@@ -47,7 +52,10 @@ const MET = (m: boolean | null) => (m === null ? "not measured" : m ? "met" : "*
 
 /** `notes`: hand-written reading of the figures (bench/notes.md), placed after the targets. */
 export function renderReport(results: ScenarioResult[], machine: Machine, chartDir: string, smoke: boolean, notes?: string): string {
-  const dates = results.map((r) => r.finishedAt).filter((d): d is string => d !== undefined).sort();
+  const dates = results
+    .map((r) => r.finishedAt)
+    .filter((d): d is string => d !== undefined)
+    .sort();
   const when = dates.length === 0 ? "" : dates[0] === dates.at(-1) ? ` Run ${dates[0]}.` : ` Scenarios finished between ${dates[0]} and ${dates.at(-1)}.`;
   const out: string[] = [];
   out.push("# Benchmarks", "");

@@ -70,7 +70,9 @@ function bars(c: BarChart): string {
       if (!Number.isFinite(b.value)) continue;
       const si = series.indexOf(b.series);
       const x = x0 + si * barW;
-      out.push(`<rect x="${x.toFixed(1)}" y="${y(b.value).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(y(0) - y(b.value)).toFixed(1)}" fill="${PALETTE[si % PALETTE.length]}"><title>${esc(`${g.label} ${b.series}: ${fmt(b.value)} ${c.unit}`)}</title></rect>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y(b.value).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(y(0) - y(b.value)).toFixed(1)}" fill="${PALETTE[si % PALETTE.length]}"><title>${esc(`${g.label} ${b.series}: ${fmt(b.value)} ${c.unit}`)}</title></rect>`,
+      );
       if (b.min !== undefined && b.max !== undefined && b.max > b.min) {
         const cx = (x + (barW - 2) / 2).toFixed(1);
         out.push(`<line x1="${cx}" x2="${cx}" y1="${y(b.min).toFixed(1)}" y2="${y(b.max).toFixed(1)}" stroke="black"/>`);
@@ -105,7 +107,10 @@ function lines(c: LineChart): string {
   }
   out.push(`<text x="${PAD.left + (W - PAD.left - PAD.right) / 2}" y="${H - PAD.bottom + 36}" text-anchor="middle">${esc(c.xUnit)}</text>`);
   out.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(0)}" y2="${y(0)}" stroke="black"/>`);
-  legend(c.series.map((s) => s.name), out);
+  legend(
+    c.series.map((s) => s.name),
+    out,
+  );
   return frame(c.title, out);
 }
 

@@ -64,8 +64,7 @@ export interface AuthenticatorOptions {
   debug?: (message: string) => void;
 }
 
-const INSECURE_TOKEN_MESSAGE =
-  "Web identity tokens are refused over plain HTTP: connect with https (start the proxy with --tls-cert and --tls-key), or start it with --allow-insecure-tokens when TLS ends in front of it.";
+const INSECURE_TOKEN_MESSAGE = "Web identity tokens are refused over plain HTTP: connect with https (start the proxy with --tls-cert and --tls-key), or start it with --allow-insecure-tokens when TLS ends in front of it.";
 
 const LITERAL_SHA256 = /^[0-9a-f]{64}$/;
 

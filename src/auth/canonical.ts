@@ -61,14 +61,7 @@ export function canonicalHeaders(headers: Headers, signed: readonly string[]): s
 }
 
 export function canonicalRequest(input: CanonicalInput): string {
-  return [
-    input.method,
-    canonicalUri(input.rawPath),
-    canonicalQuery(input.query, input.presigned),
-    canonicalHeaders(input.headers, input.signedHeaders),
-    input.signedHeaders.join(";"),
-    input.payloadHash,
-  ].join("\n");
+  return [input.method, canonicalUri(input.rawPath), canonicalQuery(input.query, input.presigned), canonicalHeaders(input.headers, input.signedHeaders), input.signedHeaders.join(";"), input.payloadHash].join("\n");
 }
 
 export function stringToSign(amzDate: string, scope: string, canonical: string): string {

@@ -15,7 +15,10 @@ export class ClientKeysError extends Error {}
 
 function bucketSet(list: string | undefined, separator: string): ReadonlySet<string> | undefined {
   if (list === undefined) return undefined;
-  const names = list.split(separator).map((b) => b.trim()).filter(Boolean);
+  const names = list
+    .split(separator)
+    .map((b) => b.trim())
+    .filter(Boolean);
   return new Set(names);
 }
 

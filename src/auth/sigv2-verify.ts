@@ -27,10 +27,41 @@ export interface SigV2Claim {
 
 /** The subresources S3 and botocore put into the canonical resource (botocore's HmacV1Auth list). */
 const SUBRESOURCES: ReadonlySet<string> = new Set([
-  "accelerate", "acl", "cors", "defaultObjectAcl", "location", "logging", "partNumber", "policy", "requestPayment", "torrent",
-  "versioning", "versionId", "versions", "website", "uploads", "uploadId", "response-content-type", "response-content-language",
-  "response-expires", "response-cache-control", "response-content-disposition", "response-content-encoding", "delete", "lifecycle",
-  "tagging", "restore", "storageClass", "notification", "replication", "analytics", "metrics", "inventory", "select", "select-type", "object-lock",
+  "accelerate",
+  "acl",
+  "cors",
+  "defaultObjectAcl",
+  "location",
+  "logging",
+  "partNumber",
+  "policy",
+  "requestPayment",
+  "torrent",
+  "versioning",
+  "versionId",
+  "versions",
+  "website",
+  "uploads",
+  "uploadId",
+  "response-content-type",
+  "response-content-language",
+  "response-expires",
+  "response-cache-control",
+  "response-content-disposition",
+  "response-content-encoding",
+  "delete",
+  "lifecycle",
+  "tagging",
+  "restore",
+  "storageClass",
+  "notification",
+  "replication",
+  "analytics",
+  "metrics",
+  "inventory",
+  "select",
+  "select-type",
+  "object-lock",
 ]);
 
 const HEADER = /^AWS ([^\s:]+):([A-Za-z0-9+/]+={0,2})$/;
@@ -113,7 +144,10 @@ function amzHeaders(req: SigV2Input, presigned: boolean): string {
   req.headers.forEach((value, name) => {
     if (name.startsWith("x-amz-")) amz.set(name, value.trim());
   });
-  return [...amz.keys()].sort().map((name) => `${name}:${amz.get(name)}\n`).join("");
+  return [...amz.keys()]
+    .sort()
+    .map((name) => `${name}:${amz.get(name)}\n`)
+    .join("");
 }
 
 /** The path as received, then the subresources in the query sorted by name, their values decoded. */

@@ -64,7 +64,10 @@ function queryParam(query: readonly QueryParam[], name: string): string | undefi
 
 /** ISO 8601 basic form, as SigV4 writes dates. */
 export function toAmzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  return date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 }
 
 export function parseAmzDate(text: string): Date | undefined {

@@ -71,13 +71,18 @@ export class ReadThroughCache {
     private readonly stats: CacheStats,
     private readonly opts: ReadThroughOptions,
   ) {
-    this.discover = new Discoverer(upstream, blocks, {
-      found: (name, meta) => {
-        this.rememberMeta(name, meta);
-        this.maybePrefetch(versionOf(name, meta), meta);
+    this.discover = new Discoverer(
+      upstream,
+      blocks,
+      {
+        found: (name, meta) => {
+          this.rememberMeta(name, meta);
+          this.maybePrefetch(versionOf(name, meta), meta);
+        },
+        missing: (name, recorded) => this.meta.setMissing(name.bucket, name.key, name.versionId, recorded),
       },
-      missing: (name, recorded) => this.meta.setMissing(name.bucket, name.key, name.versionId, recorded),
-    }, stats);
+      stats,
+    );
     for (const tier of opts.tiers ?? []) tier.onInvalidate?.((change) => ("id" in change ? this.forgetId(change.id) : this.forgetBucket(change.bucket)));
   }
 

@@ -26,7 +26,10 @@ export interface ClusterSeed {
 
 /** "host:port,host:port" (each optionally rediss://) as --redis-cluster takes it; undefined when malformed. */
 export function parseClusterSeeds(text: string): { seeds: ClusterSeed[]; tls: boolean } | undefined {
-  const items = text.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const schemes = new Set(items.map((s) => /^(rediss|valkeys):\/\//.test(s)));
   if (items.length === 0 || schemes.size > 1) return undefined;
   const seeds: ClusterSeed[] = [];
@@ -49,7 +52,11 @@ export class RedisClusterLink implements RedisLink {
   private readonly channelHealth: TierHealth;
   private refreshing: Promise<void> | undefined;
 
-  constructor(seeds: ClusterSeed[], tls: boolean, private readonly opts: LinkOptions) {
+  constructor(
+    seeds: ClusterSeed[],
+    tls: boolean,
+    private readonly opts: LinkOptions,
+  ) {
     const options: ClusterOptions = {
       // A command while the slot map is unknown, or for a master that is disconnected, fails at once (a miss) instead of queueing.
       enableOfflineQueue: false,

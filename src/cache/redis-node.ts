@@ -30,7 +30,10 @@ export class RedisNodeLink implements RedisLink {
   private connecting: Promise<void> | undefined;
   private closed = false;
 
-  constructor(url: string, private readonly opts: LinkOptions) {
+  constructor(
+    url: string,
+    private readonly opts: LinkOptions,
+  ) {
     const options: RedisOptions = { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: CONNECT_TIMEOUT_MS };
     const full = withCredentials(url, opts.username, opts.password);
     this.client = new RedisClient(full, options);
@@ -72,7 +75,11 @@ export class RedisNodeLink implements RedisLink {
     if (this.closed || this.connecting || this.opts.now() < this.retryConnectAt) return this.connecting ?? Promise.resolve();
     this.retryConnectAt = this.opts.now() + this.opts.retryAfterMs;
     this.connecting = (async () => {
-      if (!this.client.connected) await this.client.connect().then(() => this.breaker.ok(), (err) => this.breaker.fail(err));
+      if (!this.client.connected)
+        await this.client.connect().then(
+          () => this.breaker.ok(),
+          (err) => this.breaker.fail(err),
+        );
       if (this.client.connected && !this.subscriber.connected && this.subscription) {
         const { channel, onMessage } = this.subscription;
         try {

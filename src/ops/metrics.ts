@@ -79,12 +79,26 @@ export class ProxyMetrics {
     this.upstreamDuration = r.histogram("s3proxy_upstream_duration_seconds", "Time the backend took to answer a forwarded request, by S3 operation", DURATION_BUCKETS);
     r.gauge("s3proxy_in_flight_requests", "Requests being served, including bodies still streaming", () => sources.inFlight());
     r.collectedCounter("s3proxy_cache_requests_total", "Cache lookups by result: hit (no backend request: memory or a lower tier), miss, partial (some blocks fetched)", () =>
-      stats ? [[{ result: "hit" }, stats.hits], [{ result: "miss" }, stats.misses], [{ result: "partial" }, stats.partialHits]] : [],
+      stats
+        ? [
+            [{ result: "hit" }, stats.hits],
+            [{ result: "miss" }, stats.misses],
+            [{ result: "partial" }, stats.partialHits],
+          ]
+        : [],
     );
-    r.collectedCounter("s3proxy_bytes_from_cache_total", "Response body bytes served from the cache", fromStats((s) => s.bytesFromCache));
+    r.collectedCounter(
+      "s3proxy_bytes_from_cache_total",
+      "Response body bytes served from the cache",
+      fromStats((s) => s.bytesFromCache),
+    );
     this.forwardedBytes = r.counter("s3proxy_forwarded_bytes_total", "Response body bytes of requests forwarded to the backend (known Content-Length)");
     r.collectedCounter("s3proxy_bytes_from_upstream_total", "Bytes received from the backend: forwarded bodies and cache fills", () => this.bytesFromUpstream());
-    r.collectedCounter("s3proxy_bytes_from_tiers_total", "Bytes read from lower cache tiers", fromStats((s) => s.bytesFromTiers));
+    r.collectedCounter(
+      "s3proxy_bytes_from_tiers_total",
+      "Bytes read from lower cache tiers",
+      fromStats((s) => s.bytesFromTiers),
+    );
     const tiers = sources.cache?.tiers ?? [];
     r.collectedCounter("s3proxy_cache_tier_events_total", "Lower cache tier (disk, redis) events: hits, misses, writes, failures (answered as misses), corrupt (dropped), evictions", () =>
       tiers.flatMap((t) => Object.entries(t.counters).map(([event, n]): [Record<string, string>, number] => [{ tier: t.name, event }, n as number])),
@@ -93,9 +107,21 @@ export class ProxyMetrics {
     r.gauge("s3proxy_cache_reserved_bytes", "Bytes of the memory cache set aside for fills still arriving from the backend", () => store?.bytesReserved ?? 0);
     r.gauge("s3proxy_cache_limit_bytes", "Memory cache limit (0: caching off)", () => store?.limit ?? 0);
     r.collectedCounter("s3proxy_cache_evictions_total", "Runs of blocks (each fill is kept together) evicted from the memory cache", () => store?.evictions ?? 0);
-    r.collectedCounter("s3proxy_cache_coalesced_waits_total", "Reads that waited for another request's backend fetch instead of making their own", fromStats((s) => s.coalescedWaits));
-    r.collectedCounter("s3proxy_cache_prefetches_total", "Parquet footer prefetches started", fromStats((s) => s.prefetches));
-    r.collectedCounter("s3proxy_cache_upstream_requests_total", "Backend requests made by the cache (discovery and fills)", fromStats((s) => s.upstreamRequests));
+    r.collectedCounter(
+      "s3proxy_cache_coalesced_waits_total",
+      "Reads that waited for another request's backend fetch instead of making their own",
+      fromStats((s) => s.coalescedWaits),
+    );
+    r.collectedCounter(
+      "s3proxy_cache_prefetches_total",
+      "Parquet footer prefetches started",
+      fromStats((s) => s.prefetches),
+    );
+    r.collectedCounter(
+      "s3proxy_cache_upstream_requests_total",
+      "Backend requests made by the cache (discovery and fills)",
+      fromStats((s) => s.upstreamRequests),
+    );
     this.upstreamErrors = r.counter("s3proxy_upstream_errors_total", "Failed backend exchanges, by kind: unreachable, timeout, bad_answer, backend_5xx");
     this.authFailures = r.counter("s3proxy_auth_failures_total", "Client requests refused by authentication, by S3 error code");
   }

@@ -52,7 +52,10 @@ function header(name: string, help: string, type: string): string {
 export class Counter implements Metric {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
 
-  constructor(readonly name: string, private readonly help: string) {}
+  constructor(
+    readonly name: string,
+    private readonly help: string,
+  ) {}
 
   inc(labels: Labels = {}, by = 1): void {
     const key = labelKey(labels);
@@ -82,7 +85,11 @@ export class Counter implements Metric {
 export class Histogram implements Metric {
   private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
 
-  constructor(readonly name: string, private readonly help: string, private readonly buckets: readonly number[]) {}
+  constructor(
+    readonly name: string,
+    private readonly help: string,
+    private readonly buckets: readonly number[],
+  ) {}
 
   observe(value: number, labels: Labels = {}): void {
     const key = labelKey(labels);
@@ -113,7 +120,12 @@ export class Histogram implements Metric {
 
 /** A value owned by another component (a cache counter, a server gauge), read when scraped. */
 class CollectedMetric implements Metric {
-  constructor(readonly name: string, private readonly help: string, private readonly type: "counter" | "gauge", private readonly collect: () => Collected) {}
+  constructor(
+    readonly name: string,
+    private readonly help: string,
+    private readonly type: "counter" | "gauge",
+    private readonly collect: () => Collected,
+  ) {}
 
   render(): string {
     const v = this.collect();
@@ -141,7 +153,13 @@ export class Registry {
   }
 
   histogram(name: string, help: string, buckets: readonly number[]): Histogram {
-    return this.add(new Histogram(name, help, [...buckets].sort((a, b) => a - b)));
+    return this.add(
+      new Histogram(
+        name,
+        help,
+        [...buckets].sort((a, b) => a - b),
+      ),
+    );
   }
 
   /** A counter whose value lives elsewhere (it must only ever grow). */

@@ -45,7 +45,10 @@ export function forwardedRequestHeaders(incoming: Headers): Headers {
     if (name === "x-amz-content-sha256" && !LITERAL_SHA256.test(value)) return;
     if (chunked && AWS_CHUNKED_HEADERS.includes(name)) return;
     if (chunked && name === "content-encoding") {
-      const rest = value.split(",").map((e) => e.trim()).filter((e) => e !== "" && e.toLowerCase() !== "aws-chunked");
+      const rest = value
+        .split(",")
+        .map((e) => e.trim())
+        .filter((e) => e !== "" && e.toLowerCase() !== "aws-chunked");
       if (rest.length > 0) out.set(name, rest.join(", "));
       return;
     }

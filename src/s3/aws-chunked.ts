@@ -7,12 +7,7 @@
 import { S3Error } from "./errors.ts";
 import { holdLastPiece } from "./hold-last-piece.ts";
 
-export type ChunkEvent =
-  | { type: "chunk"; size: number; signature?: string }
-  | { type: "data"; bytes: Uint8Array }
-  | { type: "chunk-end" }
-  | { type: "trailer"; name: string; value: string }
-  | { type: "end" };
+export type ChunkEvent = { type: "chunk"; size: number; signature?: string } | { type: "data"; bytes: Uint8Array } | { type: "chunk-end" } | { type: "trailer"; name: string; value: string } | { type: "end" };
 
 const MAX_LINE = 4096;
 const MAX_CHUNK = 1 << 30;

@@ -174,13 +174,19 @@ function classify(method: string, bucket: string | undefined, key: string | unde
  * (botocore's generate_presigned_url and s3cmd presign with SigV2 by default). They ride along on any operation.
  */
 export const PRESIGN_PARAMS: ReadonlySet<string> = new Set([
-  "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token", "X-Amz-Content-Sha256",
-  "AWSAccessKeyId", "Signature", "Expires", "x-amz-security-token",
+  "X-Amz-Algorithm",
+  "X-Amz-Credential",
+  "X-Amz-Date",
+  "X-Amz-Expires",
+  "X-Amz-SignedHeaders",
+  "X-Amz-Signature",
+  "X-Amz-Security-Token",
+  "X-Amz-Content-Sha256",
+  "AWSAccessKeyId",
+  "Signature",
+  "Expires",
+  "x-amz-security-token",
 ]);
 
 /** Parameters of a plain ListObjects (V1) request; anything else on a bucket GET is a subresource. */
-const LIST_PARAMS = new Set([
-  "prefix", "delimiter", "marker", "max-keys", "encoding-type", "fetch-owner", "start-after",
-  "continuation-token", "x-id", "list-type", "expected-bucket-owner", "optional-object-attributes",
-  ...PRESIGN_PARAMS,
-]);
+const LIST_PARAMS = new Set(["prefix", "delimiter", "marker", "max-keys", "encoding-type", "fetch-owner", "start-after", "continuation-token", "x-id", "list-type", "expected-bucket-owner", "optional-object-attributes", ...PRESIGN_PARAMS]);

@@ -12,10 +12,7 @@ export interface ByteRange {
   end: number;
 }
 
-export type RangeSpec =
-  | { kind: "bounded"; start: number; end: number }
-  | { kind: "from"; start: number }
-  | { kind: "suffix"; length: number };
+export type RangeSpec = { kind: "bounded"; start: number; end: number } | { kind: "from"; start: number } | { kind: "suffix"; length: number };
 
 export type ParsedRange = RangeSpec | "multi" | "ignored";
 

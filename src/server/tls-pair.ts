@@ -19,7 +19,10 @@ export interface CheckedTlsPair extends TlsPair {
 }
 
 export class TlsPairError extends Error {
-  constructor(readonly option: "tls-cert" | "tls-key", message: string) {
+  constructor(
+    readonly option: "tls-cert" | "tls-key",
+    message: string,
+  ) {
     super(message);
     this.name = "TlsPairError";
   }

@@ -228,11 +228,7 @@ export class UpstreamClient {
           release();
           if (abort.signal.aborted) errors.idle++;
           else errors.connect++;
-          controller.error(
-            abort.signal.aborted
-              ? new S3Error("GatewayTimeout", `The backend stalled for ${idleMs} ms mid-body`)
-              : new S3Error("BadGateway", `The connection to the backend broke mid-body: ${describe(err)}`),
-          );
+          controller.error(abort.signal.aborted ? new S3Error("GatewayTimeout", `The backend stalled for ${idleMs} ms mid-body`) : new S3Error("BadGateway", `The connection to the backend broke mid-body: ${describe(err)}`));
         } finally {
           clearTimeout(idle);
         }
@@ -257,12 +253,8 @@ export class UpstreamClient {
     const credentials = req.credentials ?? (await this.opts.credentials());
     const signer = req.credentials ? this.signerFor(req.credentials) : this.signer;
     const signed = credentials
-      ? (
-          await signer.sign(
-            { method: req.method, protocol: this.opts.endpoint.protocol, hostname: this.opts.endpoint.hostname, port: portOf(this.opts.endpoint), path, query: queryObject(req.query), headers },
-            { unsignableHeaders: UNSIGNABLE },
-          )
-        ).headers
+      ? (await signer.sign({ method: req.method, protocol: this.opts.endpoint.protocol, hostname: this.opts.endpoint.hostname, port: portOf(this.opts.endpoint), path, query: queryObject(req.query), headers }, { unsignableHeaders: UNSIGNABLE }))
+          .headers
       : headers;
     delete signed.host; // fetch derives the identical Host from the URL.
     const qs = buildQueryString(req.query);

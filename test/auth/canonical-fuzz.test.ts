@@ -22,12 +22,7 @@ function everyByte(s: string, lower: boolean): string {
     .join("");
 }
 
-const spellings = (k: string) => [
-  encodePath(k),
-  k.split("/").map(encodeURIComponent).join("/"),
-  everyByte(k, false),
-  everyByte(k, true),
-];
+const spellings = (k: string) => [encodePath(k), k.split("/").map(encodeURIComponent).join("/"), everyByte(k, false), everyByte(k, true)];
 
 test("every client spelling of a key canonicalises to the same URI", () => {
   fc.assert(
@@ -66,7 +61,7 @@ test("the canonical query does not depend on parameter order, and encodes names 
   const param = fc.tuple(fc.string({ unit: "grapheme", maxLength: 8 }), fc.string({ unit: "grapheme", maxLength: 8 }));
   fc.assert(
     fc.property(fc.array(param, { maxLength: 6 }), fc.nat(), (params, seed) => {
-      const shuffled = [...params].sort((a, b) => ((a[0] + a[1]).length * 31 + seed) % 7 - ((b[0] + b[1]).length * 31 + seed) % 7);
+      const shuffled = [...params].sort((a, b) => (((a[0] + a[1]).length * 31 + seed) % 7) - (((b[0] + b[1]).length * 31 + seed) % 7));
       const c = canonicalQuery(params, false);
       expect(canonicalQuery(shuffled, false)).toBe(c);
       expect(/^[A-Za-z0-9\-._~%=&]*$/.test(c)).toBe(true);

@@ -23,11 +23,30 @@ describe("canonical URI", () => {
 
 describe("canonical query", () => {
   test("sorted by name then value, empty values as name=, space as %20", () => {
-    expect(canonicalQuery([["x", "2"], ["tagging", ""], ["x", "1"], ["sp", "a b"], ["A", "+"]], false)).toBe("A=%2B&sp=a%20b&tagging=&x=1&x=2");
+    expect(
+      canonicalQuery(
+        [
+          ["x", "2"],
+          ["tagging", ""],
+          ["x", "1"],
+          ["sp", "a b"],
+          ["A", "+"],
+        ],
+        false,
+      ),
+    ).toBe("A=%2B&sp=a%20b&tagging=&x=1&x=2");
   });
 
   test("a presigned request leaves its own signature out", () => {
-    expect(canonicalQuery([["X-Amz-Signature", "abc"], ["X-Amz-Date", "d"]], true)).toBe("X-Amz-Date=d");
+    expect(
+      canonicalQuery(
+        [
+          ["X-Amz-Signature", "abc"],
+          ["X-Amz-Date", "d"],
+        ],
+        true,
+      ),
+    ).toBe("X-Amz-Date=d");
     expect(canonicalQuery([["X-Amz-Signature", "abc"]], false)).toBe("X-Amz-Signature=abc");
   });
 });

@@ -115,7 +115,10 @@ describe("signed trailer", () => {
   });
 
   test("a missing trailer signature fails", async () => {
-    const body = frame(signChunks(AWS, DATA), trailers.map(([k, v]) => `${k}:${v}`));
+    const body = frame(
+      signChunks(AWS, DATA),
+      trailers.map(([k, v]) => `${k}:${v}`),
+    );
     expect((await drainDecoded(body, true)).error).toBe("SignatureDoesNotMatch");
   });
 

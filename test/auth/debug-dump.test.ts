@@ -25,7 +25,12 @@ describe("the debug dump of a canonical request", () => {
     const input: CanonicalInput = {
       method: "PUT",
       rawPath: "/bucket/key",
-      query: [["X-Amz-Security-Token", "query-token-value"], ["X-Amz-Credential", "AKID/20261125/us-east-1/s3/aws4_request"], ["Signature", "v2-signature-value"], ["versionId", "3"]],
+      query: [
+        ["X-Amz-Security-Token", "query-token-value"],
+        ["X-Amz-Credential", "AKID/20261125/us-east-1/s3/aws4_request"],
+        ["Signature", "v2-signature-value"],
+        ["versionId", "3"],
+      ],
       headers: new Headers({ host: "127.0.0.1:3000", range: "bytes=0-9", ...SECRETS }),
       signedHeaders: signed,
       payloadHash: "UNSIGNED-PAYLOAD",
@@ -48,7 +53,11 @@ describe("the debug dump of a canonical request", () => {
     const now = new Date("2026-11-25T12:00:00Z");
     const lines: string[] = [];
     const auth = createAuthenticator({ mode: "sigv4", regions: ["us-east-1"], lookupKey: async (id) => keys.get(id), now: () => now.getTime(), debug: (m) => lines.push(m) });
-    const sse = { "x-amz-server-side-encryption-customer-algorithm": "AES256", "x-amz-server-side-encryption-customer-key": SECRETS["x-amz-server-side-encryption-customer-key"]!, "x-amz-server-side-encryption-customer-key-md5": SECRETS["x-amz-server-side-encryption-customer-key-md5"]! };
+    const sse = {
+      "x-amz-server-side-encryption-customer-algorithm": "AES256",
+      "x-amz-server-side-encryption-customer-key": SECRETS["x-amz-server-side-encryption-customer-key"]!,
+      "x-amz-server-side-encryption-customer-key-md5": SECRETS["x-amz-server-side-encryption-customer-key-md5"]!,
+    };
     const s = await sign({ url: "http://127.0.0.1:3000/bucket/k", key: { ...KEY, secretAccessKey: "wrong", sessionToken: "session-token-value" }, date: now, headers: sse });
     const req = new Request(s.url, { headers: { ...s.headers, host: "127.0.0.1:3000" } });
     const op = parseOperation("GET", new URL(req.url), req.headers, { domains: [] });
@@ -56,6 +65,7 @@ describe("the debug dump of a canonical request", () => {
     await auth(op, req).catch(() => {});
     const text = lines.join("\n");
     expect(text).toContain("x-amz-server-side-encryption-customer-algorithm:AES256");
-    for (const secret of [KEY.secretAccessKey, "session-token-value", sse["x-amz-server-side-encryption-customer-key"], sse["x-amz-server-side-encryption-customer-key-md5"], /Signature=(\w+)/.exec(s.headers.authorization!)![1]!]) expect(text).not.toContain(secret);
+    for (const secret of [KEY.secretAccessKey, "session-token-value", sse["x-amz-server-side-encryption-customer-key"], sse["x-amz-server-side-encryption-customer-key-md5"], /Signature=(\w+)/.exec(s.headers.authorization!)![1]!])
+      expect(text).not.toContain(secret);
   });
 });

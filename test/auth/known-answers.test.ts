@@ -70,7 +70,8 @@ describe("AWS documentation examples (examplebucket, 20130524)", () => {
       "content-encoding": "aws-chunked",
       "x-amz-decoded-content-length": "66560",
       "content-length": "66824",
-      authorization: "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class,Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
+      authorization:
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class,Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
     });
     const req = { method: "PUT", rawPath: "/examplebucket/chunkObject.txt", query: [], headers };
     const claim = readClaim(req)!;

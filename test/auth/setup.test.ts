@@ -33,7 +33,10 @@ describe("auth configuration", () => {
   });
 
   test("--auth none on a non-loopback address logs a warning at start-up, on loopback it does not", async () => {
-    for (const [host, warned] of [["0.0.0.0", true], ["127.0.0.1", false]] as const) {
+    for (const [host, warned] of [
+      ["0.0.0.0", true],
+      ["127.0.0.1", false],
+    ] as const) {
       const { log, lines } = logger();
       (await setupClientAuth(resolveConfig({ auth: "none" }, {}).auth, WITHOUT_BACKEND, { host, tls: false }, log)).close();
       expect(lines.some((l) => l.type === "warn")).toBe(warned);

@@ -3,9 +3,7 @@ import { deriveSigningKey, signaturesEqual, SigningKeyCache } from "../../src/au
 
 describe("signing keys", () => {
   test("derivation matches AWS's documented example (iam, us-east-1, 20120215)", () => {
-    expect(deriveSigningKey("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam").toString("hex")).toBe(
-      "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d",
-    );
+    expect(deriveSigningKey("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam").toString("hex")).toBe("f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
   });
 
   test("the cache derives once per (secret, date, region, service) and tells them apart", () => {

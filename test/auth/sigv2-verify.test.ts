@@ -62,11 +62,13 @@ describe("SigV2 presigned URLs", () => {
 describe("the string to sign", () => {
   test("x-amz-* headers sorted and trimmed, x-amz-date empties the Date line, subresources sorted with decoded values, other parameters left out", () => {
     const headers = new Headers({ "content-type": "text/plain", "x-amz-meta-b": " two ", "x-amz-date": "Tue, 27 Mar 2007 19:36:42 +0000", "x-amz-acl": "private", date: "ignored" });
-    const query = [["uploadId", "a/b"], ["prefix", "p"], ["acl", ""]] as const;
+    const query = [
+      ["uploadId", "a/b"],
+      ["prefix", "p"],
+      ["acl", ""],
+    ] as const;
     const claim = { presigned: false, accessKeyId: "AK", signature: "", time: 0 };
-    expect(sigV2StringToSign({ method: "PUT", resourcePath: "/b/k", query, headers }, claim)).toBe(
-      "PUT\n\ntext/plain\n\nx-amz-acl:private\nx-amz-date:Tue, 27 Mar 2007 19:36:42 +0000\nx-amz-meta-b:two\n/b/k?acl&uploadId=a/b",
-    );
+    expect(sigV2StringToSign({ method: "PUT", resourcePath: "/b/k", query, headers }, claim)).toBe("PUT\n\ntext/plain\n\nx-amz-acl:private\nx-amz-date:Tue, 27 Mar 2007 19:36:42 +0000\nx-amz-meta-b:two\n/b/k?acl&uploadId=a/b");
   });
 
   test("the resource names the bucket with its slash, for path-style and virtual-hosted requests alike", () => {

@@ -8,8 +8,7 @@ import { readClaim } from "../../src/auth/sigv4-verify.ts";
 import { VerifiedSignatureCache, type SignedRequest } from "../../src/auth/verified-signatures.ts";
 
 const SIGNED_AT = Date.UTC(2026, 10, 25, 12, 0, 0);
-const AUTHORIZATION =
-  "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261125/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=" + "ab".repeat(32);
+const AUTHORIZATION = "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261125/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=" + "ab".repeat(32);
 const HEADERS = {
   host: "127.0.0.1:9000",
   range: "bytes=0-99",

@@ -67,7 +67,11 @@ test("readers of a block already being filled wait for that fill instead of fetc
   const reads = [blocks.read(object, range(0, 3), backend.fetchRange), blocks.read(object, range(10, 20), backend.fetchRange), blocks.read(object, range(0, 39), backend.fetchRange)];
   await Bun.sleep(1);
   // The first read fetched block 0; the second waits for it and fetches block 1; the third waits for both and fetches block 2.
-  expect(backend.fetches.map((f) => [f.start, f.end])).toEqual([[0, 15], [16, 31], [32, 39]]);
+  expect(backend.fetches.map((f) => [f.start, f.end])).toEqual([
+    [0, 15],
+    [16, 31],
+    [32, 39],
+  ]);
   backend.serveAll();
   const [a, b, c] = await Promise.all(reads);
   expect(await bytes(a!.body)).toEqual([...content.subarray(0, 4)]);
@@ -108,7 +112,10 @@ async function twoRuns(limit?: number) {
   const backend = controlledBackend();
   const warm = [blocks.read(object, range(0, 20), backend.fetchRange), blocks.read(object, range(32, 39), backend.fetchRange)];
   await Bun.sleep(1);
-  expect(backend.fetches.map((f) => [f.start, f.end])).toEqual([[0, 31], [32, 39]]);
+  expect(backend.fetches.map((f) => [f.start, f.end])).toEqual([
+    [0, 31],
+    [32, 39],
+  ]);
   backend.serveAll();
   await Promise.all(warm);
   expect(store.size).toBe(2);

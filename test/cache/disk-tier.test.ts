@@ -150,7 +150,14 @@ describe("across restarts", () => {
 describe("one process per directory", () => {
   test("a directory locked by a live process refuses a second tier; a lock left by a dead process is taken over", async () => {
     const dir = freshDir();
-    const holder = Bun.spawn(["bun", "-e", `const { DiskTier } = await import(${JSON.stringify(join(import.meta.dir, "../../src/cache/disk-tier.ts"))}); await DiskTier.open({ dir: ${JSON.stringify(dir)}, limitBytes: 1e6, namespace: "x", log: console }); console.log("locked"); await Bun.sleep(60000);`], { stdout: "pipe" });
+    const holder = Bun.spawn(
+      [
+        "bun",
+        "-e",
+        `const { DiskTier } = await import(${JSON.stringify(join(import.meta.dir, "../../src/cache/disk-tier.ts"))}); await DiskTier.open({ dir: ${JSON.stringify(dir)}, limitBytes: 1e6, namespace: "x", log: console }); console.log("locked"); await Bun.sleep(60000);`,
+      ],
+      { stdout: "pipe" },
+    );
     const reader = holder.stdout.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toContain("locked");
     const refused = await open(dir).catch((err) => err);

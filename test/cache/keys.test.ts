@@ -4,8 +4,15 @@ import { blockKey, metaKey, parseMetaKey } from "../../src/cache/keys.ts";
 
 const bucket = fc.stringMatching(/^[a-z0-9][a-z0-9.-]{2,20}$/);
 // Keys and version ids may hold anything, the separator included.
-const anyText = fc.string({ unit: fc.constantFrom("a", "/", "\u0000", "0", "1", "é", "\uFFFF") , maxLength: 8 });
-const name = fc.record({ bucket, key: anyText, versionId: fc.option(anyText.filter((v) => v !== ""), { nil: undefined }) });
+const anyText = fc.string({ unit: fc.constantFrom("a", "/", "\u0000", "0", "1", "é", "\uFFFF"), maxLength: 8 });
+const name = fc.record({
+  bucket,
+  key: anyText,
+  versionId: fc.option(
+    anyText.filter((v) => v !== ""),
+    { nil: undefined },
+  ),
+});
 
 test("a metadata id decodes to the name it was made from", () => {
   fc.assert(fc.property(name, (n) => expect(parseMetaKey(metaKey(n.bucket, n.key, n.versionId))).toEqual(n.versionId === undefined ? { bucket: n.bucket, key: n.key } : n)));

@@ -273,7 +273,8 @@ describe("conditionals and bypass", () => {
   test("a presigned ranged GET (aws-sdk presigner parameters) is answered from the cache", async () => {
     const key = "presigned/obj.bin";
     await putDirect(key, randomBytes(5000, 12));
-    const presign = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=A%2F20261125%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261125T152514Z&X-Amz-Expires=60&X-Amz-Signature=00&X-Amz-SignedHeaders=host&x-amz-checksum-mode=ENABLED&x-id=GetObject";
+    const presign =
+      "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=A%2F20261125%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261125T152514Z&X-Amz-Expires=60&X-Amz-Signature=00&X-Amz-SignedHeaders=host&x-amz-checksum-mode=ENABLED&x-id=GetObject";
     const url = `${proxy.endpoint}/${backend.bucket}/${key}?${presign}`;
     await (await fetch(url, { headers: { range: "bytes=100-199" } })).arrayBuffer();
     await fillsSettled(proxy.endpoint);

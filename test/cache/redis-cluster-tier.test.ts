@@ -49,7 +49,6 @@ tierContract("redis-cluster", () => ({
 }));
 sharedTierContract("redis-cluster", (namespace) => open({ namespace }));
 
-
 describe("cluster", () => {
   test("one object's blocks land on every master", async () => {
     const tier = await open();

@@ -30,8 +30,20 @@ describe("redis codec", () => {
 
 describe("cluster seeds", () => {
   test("host:port lists, optionally all with a TLS scheme", () => {
-    expect(parseClusterSeeds("10.0.0.1:6379, redis-b:7000")).toEqual({ seeds: [{ host: "10.0.0.1", port: 6379 }, { host: "redis-b", port: 7000 }], tls: false });
-    expect(parseClusterSeeds("rediss://a:6380,rediss://b:6380")).toEqual({ seeds: [{ host: "a", port: 6380 }, { host: "b", port: 6380 }], tls: true });
+    expect(parseClusterSeeds("10.0.0.1:6379, redis-b:7000")).toEqual({
+      seeds: [
+        { host: "10.0.0.1", port: 6379 },
+        { host: "redis-b", port: 7000 },
+      ],
+      tls: false,
+    });
+    expect(parseClusterSeeds("rediss://a:6380,rediss://b:6380")).toEqual({
+      seeds: [
+        { host: "a", port: 6380 },
+        { host: "b", port: 6380 },
+      ],
+      tls: true,
+    });
     expect(parseClusterSeeds("[::1]:7000")).toEqual({ seeds: [{ host: "::1", port: 7000 }], tls: false });
   });
 

@@ -53,7 +53,13 @@ async function load(file: string): Promise<Doc[]> {
 }
 const find = (docs: Doc[], kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name)!;
 
-const all = (await Promise.all(readdirSync(DIR).filter((f) => f.endsWith(".yaml")).map(load))).flat();
+const all = (
+  await Promise.all(
+    readdirSync(DIR)
+      .filter((f) => f.endsWith(".yaml"))
+      .map(load),
+  )
+).flat();
 const config: Record<string, string> = find(all, "ConfigMap", "s3proxy").data;
 const secret: Record<string, string> = find(all, "Secret", "s3proxy").stringData;
 const deployment = find(all, "Deployment", "s3proxy");

@@ -4,16 +4,7 @@
  * backend receives (seen by a recording relay) is exactly what was authorised.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  UploadPartCopyCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, UploadPartCopyCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { sdkClient } from "../support/clients.ts";
@@ -37,10 +28,13 @@ let direct: S3Client;
 beforeAll(async () => {
   backend = await startBackend(["bucket-a", "bucket-b"]);
   relay = startCountingRelay(backend.endpoint);
-  proxy = await startTestProxy({ ...backend, endpoint: relay.endpoint }, {
-    cache: false,
-    "client-keys-inline": `${A.accessKeyId}:${A.secretAccessKey}:bucket-a,${B.accessKeyId}:${B.secretAccessKey}:bucket-b,${ADMIN.accessKeyId}:${ADMIN.secretAccessKey}`,
-  });
+  proxy = await startTestProxy(
+    { ...backend, endpoint: relay.endpoint },
+    {
+      cache: false,
+      "client-keys-inline": `${A.accessKeyId}:${A.secretAccessKey}:bucket-a,${B.accessKeyId}:${B.secretAccessKey}:bucket-b,${ADMIN.accessKeyId}:${ADMIN.secretAccessKey}`,
+    },
+  );
   asB = sdkClient(proxy.endpoint, { ...B, region: "us-east-1" });
   direct = sdkClient(backend.endpoint, backend);
   await direct.send(new PutObjectCommand({ Bucket: "bucket-a", Key: "secret.txt", Body: "A's secret" }));
@@ -56,12 +50,18 @@ afterAll(async () => {
 
 /** The S3 error of a failed SDK call: [name, status]. */
 async function failure(call: Promise<unknown>): Promise<[string, number | undefined]> {
-  const e = await call.then(() => new Error("succeeded"), (err) => err);
+  const e = await call.then(
+    () => new Error("succeeded"),
+    (err) => err,
+  );
   return [e.name, e.$metadata?.httpStatusCode];
 }
 
 async function exists(Bucket: string, Key: string): Promise<boolean> {
-  return direct.send(new HeadObjectCommand({ Bucket, Key })).then(() => true, () => false);
+  return direct.send(new HeadObjectCommand({ Bucket, Key })).then(
+    () => true,
+    () => false,
+  );
 }
 
 const CLIMBS = ["bucket-b/../bucket-a/secret.txt", "bucket-b/%2E%2E/bucket-a/secret.txt", "bucket-b/./../bucket-a/secret.txt", "bucket-b/x/../../bucket-a/secret.txt", "/bucket-b/%2e%2e%2Fbucket-a/secret.txt"];
@@ -137,7 +137,9 @@ describe("what is authorised is what is forwarded", () => {
     relay.reset();
     // fetch collapses `//`: the request goes raw, signed for the path exactly as sent.
     const s = await sign({ url: `${proxy.endpoint}//bucket-a/secret.txt`, key: ADMIN });
-    const headers = Object.entries({ host: new URL(proxy.endpoint).host, ...s.headers }).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+    const headers = Object.entries({ host: new URL(proxy.endpoint).host, ...s.headers })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join("");
     const res = await rawRequest(proxy.server.port!, `GET //bucket-a/secret.txt HTTP/1.1\r\n${headers}\r\n`);
     expect([res.status, errorCodeOf(res.text)]).toEqual([400, "InvalidURI"]);
     expect(relay.seen).toEqual([]);

@@ -4,15 +4,7 @@
  * fails verification never becomes an object on the backend.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { readFileSync, writeFileSync } from "node:fs";
 import { Readable } from "node:stream";
@@ -75,22 +67,26 @@ test("the proxy runs in sigv4 mode when client keys are configured", () => {
 });
 
 describe("real clients with a proxy key", () => {
-  test("aws-sdk: put and get, a multipart upload, and a streaming upload with the SDK's default checksums (aws-chunked + trailer)", async () => {
-    const small = randomBytes(1000, 3);
-    await client.send(new PutObjectCommand({ Bucket, Key: "sdk/small ü.bin", Body: small }));
-    expect(await (await client.send(new GetObjectCommand({ Bucket, Key: "sdk/small ü.bin" }))).Body!.transformToByteArray()).toEqual(small);
+  test(
+    "aws-sdk: put and get, a multipart upload, and a streaming upload with the SDK's default checksums (aws-chunked + trailer)",
+    async () => {
+      const small = randomBytes(1000, 3);
+      await client.send(new PutObjectCommand({ Bucket, Key: "sdk/small ü.bin", Body: small }));
+      expect(await (await client.send(new GetObjectCommand({ Bucket, Key: "sdk/small ü.bin" }))).Body!.transformToByteArray()).toEqual(small);
 
-    const part = randomBytes(5 * 1024 * 1024, 4);
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: "sdk/multi" }));
-    const etags = [];
-    for (const PartNumber of [1, 2]) etags.push((await client.send(new UploadPartCommand({ Bucket, Key: "sdk/multi", UploadId, PartNumber, Body: part }))).ETag);
-    await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: "sdk/multi", UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }));
-    expect((await direct.send(new HeadObjectCommand({ Bucket, Key: "sdk/multi" }))).ContentLength).toBe(2 * part.length);
+      const part = randomBytes(5 * 1024 * 1024, 4);
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: "sdk/multi" }));
+      const etags = [];
+      for (const PartNumber of [1, 2]) etags.push((await client.send(new UploadPartCommand({ Bucket, Key: "sdk/multi", UploadId, PartNumber, Body: part }))).ETag);
+      await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: "sdk/multi", UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }));
+      expect((await direct.send(new HeadObjectCommand({ Bucket, Key: "sdk/multi" }))).ContentLength).toBe(2 * part.length);
 
-    const streamed = randomBytes(300_000, 5);
-    await client.send(new PutObjectCommand({ Bucket, Key: "sdk/streamed", Body: Readable.from([streamed.subarray(0, 100_000), streamed.subarray(100_000)]), ContentLength: streamed.length }));
-    expect(await (await direct.send(new GetObjectCommand({ Bucket, Key: "sdk/streamed" }))).Body!.transformToByteArray()).toEqual(streamed);
-  }, SLOW);
+      const streamed = randomBytes(300_000, 5);
+      await client.send(new PutObjectCommand({ Bucket, Key: "sdk/streamed", Body: Readable.from([streamed.subarray(0, 100_000), streamed.subarray(100_000)]), ContentLength: streamed.length }));
+      expect(await (await direct.send(new GetObjectCommand({ Bucket, Key: "sdk/streamed" }))).Body!.transformToByteArray()).toEqual(streamed);
+    },
+    SLOW,
+  );
 
   test("awscli: s3 cp of a 20 MiB file up and back down", async () => {
     const data = randomBytes(20 * 1024 * 1024, 6);
@@ -101,35 +97,51 @@ describe("real clients with a proxy key", () => {
     expect(sha256Hex(readFileSync(down))).toBe(sha256Hex(data));
   }, 120_000);
 
-  test("awscli with a wrong secret fails with SignatureDoesNotMatch", async () => {
-    const r = await awsCli(proxy.endpoint, { ...KEY, secretAccessKey: "wrong" }, "s3api", "list-objects-v2", "--bucket", Bucket);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain("SignatureDoesNotMatch");
-  }, SLOW);
+  test(
+    "awscli with a wrong secret fails with SignatureDoesNotMatch",
+    async () => {
+      const r = await awsCli(proxy.endpoint, { ...KEY, secretAccessKey: "wrong" }, "s3api", "list-objects-v2", "--bucket", Bucket);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain("SignatureDoesNotMatch");
+    },
+    SLOW,
+  );
 
-  test("boto3: put_object, get_object, and its presigned URL fetched with curl", async () => {
-    const data = randomBytes(50_000, 7);
-    const r = await boto3Roundtrip(proxy.endpoint, KEY, Bucket, "boto3/key with space+plus.bin", tempFile(data));
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    const out = tempFile(new Uint8Array(0), "presigned.out");
-    expect((await curl(r.stdout.trim(), out)).stdout).toBe("200");
-    expect(sha256Hex(readFileSync(out))).toBe(sha256Hex(data));
-  }, SLOW);
+  test(
+    "boto3: put_object, get_object, and its presigned URL fetched with curl",
+    async () => {
+      const data = randomBytes(50_000, 7);
+      const r = await boto3Roundtrip(proxy.endpoint, KEY, Bucket, "boto3/key with space+plus.bin", tempFile(data));
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const out = tempFile(new Uint8Array(0), "presigned.out");
+      expect((await curl(r.stdout.trim(), out)).stdout).toBe("200");
+      expect(sha256Hex(readFileSync(out))).toBe(sha256Hex(data));
+    },
+    SLOW,
+  );
 
-  test("s3cmd: put and get", async () => {
-    const data = randomBytes(30_000, 8);
-    expect((await s3cmd(proxy.endpoint, KEY, "put", tempFile(data), `s3://${Bucket}/s3cmd/file.bin`)).code).toBe(0);
-    const out = tempFile(new Uint8Array(0), "s3cmd.out");
-    expect((await s3cmd(proxy.endpoint, KEY, "get", "--force", `s3://${Bucket}/s3cmd/file.bin`, out)).code).toBe(0);
-    expect(sha256Hex(readFileSync(out))).toBe(sha256Hex(data));
-  }, SLOW);
+  test(
+    "s3cmd: put and get",
+    async () => {
+      const data = randomBytes(30_000, 8);
+      expect((await s3cmd(proxy.endpoint, KEY, "put", tempFile(data), `s3://${Bucket}/s3cmd/file.bin`)).code).toBe(0);
+      const out = tempFile(new Uint8Array(0), "s3cmd.out");
+      expect((await s3cmd(proxy.endpoint, KEY, "get", "--force", `s3://${Bucket}/s3cmd/file.bin`, out)).code).toBe(0);
+      expect(sha256Hex(readFileSync(out))).toBe(sha256Hex(data));
+    },
+    SLOW,
+  );
 
-  test("nodejs-polars scanParquet reads through the proxy with a proxy key, and is refused with a wrong one", async () => {
-    await client.send(new PutObjectCommand({ Bucket, Key: "polars/t.parquet", Body: parquetBytes(1000) }));
-    expect(await polarsSumOfSquares(proxy.endpoint, KEY, Bucket, "polars/t.parquet")).toBe(332833500);
-    expect(polarsSumOfSquares(proxy.endpoint, { ...KEY, secretAccessKey: "wrong" }, Bucket, "polars/t.parquet")).rejects.toThrow();
-  }, SLOW);
+  test(
+    "nodejs-polars scanParquet reads through the proxy with a proxy key, and is refused with a wrong one",
+    async () => {
+      await client.send(new PutObjectCommand({ Bucket, Key: "polars/t.parquet", Body: parquetBytes(1000) }));
+      expect(await polarsSumOfSquares(proxy.endpoint, KEY, Bucket, "polars/t.parquet")).toBe(332833500);
+      expect(polarsSumOfSquares(proxy.endpoint, { ...KEY, secretAccessKey: "wrong" }, Bucket, "polars/t.parquet")).rejects.toThrow();
+    },
+    SLOW,
+  );
 });
 
 describe("errors over HTTP, as S3 answers them", () => {
@@ -193,7 +205,10 @@ describe("errors over HTTP, as S3 answers them", () => {
     let status = 0;
     for (let i = 0; i < 200 && status !== 200; i++) {
       await Bun.sleep(10);
-      status = await later.send(new HeadObjectCommand({ Bucket, Key: "sdk/small ü.bin" })).then((r) => r.$metadata.httpStatusCode!, (e) => e.$metadata.httpStatusCode);
+      status = await later.send(new HeadObjectCommand({ Bucket, Key: "sdk/small ü.bin" })).then(
+        (r) => r.$metadata.httpStatusCode!,
+        (e) => e.$metadata.httpStatusCode,
+      );
     }
     expect(status).toBe(200);
   });

@@ -55,23 +55,27 @@ async function bytesOf(client: S3Client, Key: string): Promise<Uint8Array> {
 }
 
 describe("clients with a token", () => {
-  test("aws-sdk with the token as session token: put, get, multipart, streaming upload; one exchange for them all", async () => {
-    const body = randomBytes(10_000, 50);
-    await alice.send(new PutObjectCommand({ Bucket, Key: "wi/small ü.bin", Body: body }));
-    expect(await bytesOf(alice, "wi/small ü.bin")).toEqual(body);
-    expect(await bytesOf(direct, "wi/small ü.bin")).toEqual(body);
+  test(
+    "aws-sdk with the token as session token: put, get, multipart, streaming upload; one exchange for them all",
+    async () => {
+      const body = randomBytes(10_000, 50);
+      await alice.send(new PutObjectCommand({ Bucket, Key: "wi/small ü.bin", Body: body }));
+      expect(await bytesOf(alice, "wi/small ü.bin")).toEqual(body);
+      expect(await bytesOf(direct, "wi/small ü.bin")).toEqual(body);
 
-    const part = randomBytes(5 * 1024 * 1024, 51);
-    const { UploadId } = await alice.send(new CreateMultipartUploadCommand({ Bucket, Key: "wi/multi" }));
-    const { ETag } = await alice.send(new UploadPartCommand({ Bucket, Key: "wi/multi", UploadId, PartNumber: 1, Body: part }));
-    await alice.send(new CompleteMultipartUploadCommand({ Bucket, Key: "wi/multi", UploadId, MultipartUpload: { Parts: [{ ETag, PartNumber: 1 }] } }));
-    expect((await bytesOf(direct, "wi/multi")).length).toBe(part.length);
+      const part = randomBytes(5 * 1024 * 1024, 51);
+      const { UploadId } = await alice.send(new CreateMultipartUploadCommand({ Bucket, Key: "wi/multi" }));
+      const { ETag } = await alice.send(new UploadPartCommand({ Bucket, Key: "wi/multi", UploadId, PartNumber: 1, Body: part }));
+      await alice.send(new CompleteMultipartUploadCommand({ Bucket, Key: "wi/multi", UploadId, MultipartUpload: { Parts: [{ ETag, PartNumber: 1 }] } }));
+      expect((await bytesOf(direct, "wi/multi")).length).toBe(part.length);
 
-    const streamed = randomBytes(100_000, 52);
-    await alice.send(new PutObjectCommand({ Bucket, Key: "wi/streamed", Body: Readable.from([streamed]), ContentLength: streamed.length }));
-    expect(await bytesOf(direct, "wi/streamed")).toEqual(streamed);
-    expect(sts.exchanges.get("jwt-alice")).toBe(1);
-  }, SLOW);
+      const streamed = randomBytes(100_000, 52);
+      await alice.send(new PutObjectCommand({ Bucket, Key: "wi/streamed", Body: Readable.from([streamed]), ContentLength: streamed.length }));
+      expect(await bytesOf(direct, "wi/streamed")).toEqual(streamed);
+      expect(sts.exchanges.get("jwt-alice")).toBe(1);
+    },
+    SLOW,
+  );
 
   test("Authorization: Bearer <token> works without any SigV4", async () => {
     const res = await fetch(`${a.endpoint}/${Bucket}/wi/small%20%C3%BC.bin`, { headers: { authorization: "Bearer jwt-alice" } });
@@ -98,35 +102,51 @@ describe("clients with a token", () => {
     expect(sts.exchanges.get("jwt-bob")).toBe(1);
   });
 
-  test("awscli with the token as AWS_SESSION_TOKEN: s3 cp up and down", async () => {
-    const data = randomBytes(2 * 1024 * 1024, 53);
-    const up = tempFile(data);
-    expect((await awsCli(a.endpoint, asClient("jwt-alice"), "s3", "cp", up, `s3://${Bucket}/wi/cli.bin`)).code).toBe(0);
-    expect((await awsCli(a.endpoint, asClient("jwt-alice"), "s3", "cp", `s3://${Bucket}/wi/cli.bin`, `${up}.down`)).code).toBe(0);
-    expect(sha256Hex(readFileSync(`${up}.down`))).toBe(sha256Hex(data));
-  }, SLOW);
+  test(
+    "awscli with the token as AWS_SESSION_TOKEN: s3 cp up and down",
+    async () => {
+      const data = randomBytes(2 * 1024 * 1024, 53);
+      const up = tempFile(data);
+      expect((await awsCli(a.endpoint, asClient("jwt-alice"), "s3", "cp", up, `s3://${Bucket}/wi/cli.bin`)).code).toBe(0);
+      expect((await awsCli(a.endpoint, asClient("jwt-alice"), "s3", "cp", `s3://${Bucket}/wi/cli.bin`, `${up}.down`)).code).toBe(0);
+      expect(sha256Hex(readFileSync(`${up}.down`))).toBe(sha256Hex(data));
+    },
+    SLOW,
+  );
 
-  test("boto3 with the token as session token: put/get and a presigned URL fetched with curl", async () => {
-    const data = randomBytes(30_000, 54);
-    const r = await boto3Roundtrip(a.endpoint, asClient("jwt-bob-2"), Bucket, "wi/boto3.bin", tempFile(data));
-    expect([r.code, r.stderr]).toEqual([0, ""]);
-    const out = tempFile(new Uint8Array(0), "out");
-    expect((await curl(r.stdout.trim(), out)).stdout).toBe("200");
-    expect(sha256Hex(readFileSync(out))).toBe(sha256Hex(data));
-  }, SLOW);
+  test(
+    "boto3 with the token as session token: put/get and a presigned URL fetched with curl",
+    async () => {
+      const data = randomBytes(30_000, 54);
+      const r = await boto3Roundtrip(a.endpoint, asClient("jwt-bob-2"), Bucket, "wi/boto3.bin", tempFile(data));
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      const out = tempFile(new Uint8Array(0), "out");
+      expect((await curl(r.stdout.trim(), out)).stdout).toBe("200");
+      expect(sha256Hex(readFileSync(out))).toBe(sha256Hex(data));
+    },
+    SLOW,
+  );
 
-  test("s3cmd with the token as access_token: put and get", async () => {
-    const data = randomBytes(20_000, 55);
-    expect((await s3cmd(a.endpoint, asClient("jwt-alice"), "put", tempFile(data), `s3://${Bucket}/wi/s3cmd.bin`)).code).toBe(0);
-    const out = tempFile(new Uint8Array(0), "out");
-    expect((await s3cmd(a.endpoint, asClient("jwt-alice"), "get", "--force", `s3://${Bucket}/wi/s3cmd.bin`, out)).code).toBe(0);
-    expect(sha256Hex(readFileSync(out))).toBe(sha256Hex(data));
-  }, SLOW);
+  test(
+    "s3cmd with the token as access_token: put and get",
+    async () => {
+      const data = randomBytes(20_000, 55);
+      expect((await s3cmd(a.endpoint, asClient("jwt-alice"), "put", tempFile(data), `s3://${Bucket}/wi/s3cmd.bin`)).code).toBe(0);
+      const out = tempFile(new Uint8Array(0), "out");
+      expect((await s3cmd(a.endpoint, asClient("jwt-alice"), "get", "--force", `s3://${Bucket}/wi/s3cmd.bin`, out)).code).toBe(0);
+      expect(sha256Hex(readFileSync(out))).toBe(sha256Hex(data));
+    },
+    SLOW,
+  );
 
-  test("nodejs-polars with the token as aws_session_token", async () => {
-    await direct.send(new PutObjectCommand({ Bucket, Key: "wi/p.parquet", Body: parquetBytes(10) }));
-    expect(await polarsSumOfSquares(a.endpoint, asClient("jwt-alice"), Bucket, "wi/p.parquet")).toBe(285);
-  }, SLOW);
+  test(
+    "nodejs-polars with the token as aws_session_token",
+    async () => {
+      await direct.send(new PutObjectCommand({ Bucket, Key: "wi/p.parquet", Body: parquetBytes(10) }));
+      expect(await polarsSumOfSquares(a.endpoint, asClient("jwt-alice"), Bucket, "wi/p.parquet")).toBe(285);
+    },
+    SLOW,
+  );
 });
 
 describe("the cache in web-identity mode is authorised per identity", () => {

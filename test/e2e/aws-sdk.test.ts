@@ -39,7 +39,6 @@ let viaProxy: S3Client;
 let direct: S3Client;
 let Bucket: string;
 
-
 async function bodyOf(client: S3Client, Key: string, Range?: string): Promise<Uint8Array> {
   const res = await client.send(new GetObjectCommand({ Bucket, Key, Range }));
   return res.Body!.transformToByteArray();

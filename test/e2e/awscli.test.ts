@@ -62,7 +62,13 @@ describe("aws cli through the proxy", () => {
     expect(viaProxy).toContain("b c.txt");
     expect(viaProxy).toContain("PRE sub/");
     const recursive = await aws(proxy.endpoint, "s3", "ls", "--recursive", `s3://${backend.bucket}/ls/`);
-    expect(recursive.split("\n").filter(Boolean).map((l) => l.slice(31)).sort()).toEqual(["ls/a.txt", "ls/b c.txt", "ls/sub/d.txt"]);
+    expect(
+      recursive
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.slice(31))
+        .sort(),
+    ).toEqual(["ls/a.txt", "ls/b c.txt", "ls/sub/d.txt"]);
   });
 
   test("s3api head-object answers what the backend answers", async () => {

@@ -199,7 +199,14 @@ describe("disk tier through the proxy", () => {
     const env = { AWS_ACCESS_KEY_ID: backend.accessKeyId, AWS_SECRET_ACCESS_KEY: backend.secretAccessKey };
     const first = await spawnProxy(args, env);
     // Many fills in flight at once; kill the process as soon as the first block file has landed.
-    const reads = [...objects].flatMap(([key, body]) => rangesOf(body.length).map(([s, e]) => getRange(first.endpoint, key, s, e).then(() => true, () => false)));
+    const reads = [...objects].flatMap(([key, body]) =>
+      rangesOf(body.length).map(([s, e]) =>
+        getRange(first.endpoint, key, s, e).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     const blocksDir = join(dir, "blocks");
     while (readdirSync(blocksDir).every((sub) => readdirSync(join(blocksDir, sub)).length === 0)) await Bun.sleep(1);
     first.process.kill(9);

@@ -76,5 +76,7 @@ test("a Polars query through the proxy equals the direct one, and its second run
   expect(coldRequests).toBeGreaterThan(0);
   expect(warmRequests).toBe(0);
   expect(stats.hits).toBeGreaterThan(afterCold.hits);
-  console.log(`polars: cold run ${coldRequests} backend requests (hits ${afterCold.hits}, misses ${afterCold.misses}, partial ${afterCold.partial}); warm run ${warmRequests} backend requests (hits +${stats.hits - afterCold.hits}, misses +${stats.misses - afterCold.misses})`);
+  console.log(
+    `polars: cold run ${coldRequests} backend requests (hits ${afterCold.hits}, misses ${afterCold.misses}, partial ${afterCold.partial}); warm run ${warmRequests} backend requests (hits +${stats.hits - afterCold.hits}, misses +${stats.misses - afterCold.misses})`,
+  );
 });

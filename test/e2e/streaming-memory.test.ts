@@ -32,7 +32,9 @@ afterAll(async () => {
 
 /** Peak resident set size of a process, in MB (kernel-tracked high-water mark). */
 function peakRssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmHWM:"))!;
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmHWM:"))!;
   return Number(/(\d+)/.exec(line)![1]) / 1024;
 }
 

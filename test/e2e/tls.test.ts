@@ -144,10 +144,13 @@ describe("real clients over https, trusting only the test CA", () => {
   test("@aws-sdk/client-s3 with an https agent trusting the CA: put, streamed put with a trailer, get, range, head, list, delete", async () => {
     const s3: S3Client = sdkClient(proxy.endpoint, backend, { requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: caPem }) }) });
     const sent: string[] = [];
-    s3.middlewareStack.add((next) => async (args) => {
-      sent.push(String((args.request as { headers: Record<string, string> }).headers["x-amz-content-sha256"]));
-      return next(args);
-    }, { step: "finalizeRequest" });
+    s3.middlewareStack.add(
+      (next) => async (args) => {
+        sent.push(String((args.request as { headers: Record<string, string> }).headers["x-amz-content-sha256"]));
+        return next(args);
+      },
+      { step: "finalizeRequest" },
+    );
     const data = randomBytes(300_000, 13);
     const Bucket = backend.bucket;
     await s3.send(new PutObjectCommand({ Bucket, Key: "sdk/bytes.bin", Body: data }));

@@ -79,7 +79,11 @@ export async function campaign(config: FuzzConfig, opts: CampaignOptions): Promi
     if (!details.failed) return undefined;
     const [seq] = details.counterexample ?? [];
     const error = details.errorInstance instanceof FuzzFailure ? details.errorInstance.message : String(details.errorInstance);
-    const logged = target.proxy.output().split("\n").filter((l) => /\[(error|warn)\]/.test(l)).slice(-5);
+    const logged = target.proxy
+      .output()
+      .split("\n")
+      .filter((l) => /\[(error|warn)\]/.test(l))
+      .slice(-5);
     return [
       `fuzz config ${config.name}: wrong answer (seed ${seed}, path "${details.counterexamplePath}", ${details.numShrinks} shrinks)`,
       error,

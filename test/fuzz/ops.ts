@@ -8,9 +8,7 @@ import fc from "fast-check";
 export const KEYS = 4;
 
 /** A precondition header; its value is resolved when the request is sent, against the backend's state then. */
-export type Cond =
-  | { h: "if-match" | "if-none-match"; v: "current" | "other" | "*" }
-  | { h: "if-modified-since" | "if-unmodified-since"; v: "lm" | "lm-1s" | "old" };
+export type Cond = { h: "if-match" | "if-none-match"; v: "current" | "other" | "*" } | { h: "if-modified-since" | "if-unmodified-since"; v: "lm" | "lm-1s" | "old" };
 
 export interface Read {
   m: "GET" | "HEAD";
@@ -52,7 +50,10 @@ export function arbitraries(s: Shape) {
   const size = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(0, 1, B - 1, B, B + 1, 3 * B + 5) }, { weight: 3, arbitrary: fc.integer({ min: 0, max: s.maxSize }) });
   const blocks = Math.ceil(s.maxSize / B) + 1;
   // Offsets near block boundaries are where extents meet, so they are drawn more often.
-  const pos = fc.oneof(fc.integer({ min: 0, max: s.maxSize + 2 }), fc.tuple(fc.nat(blocks), fc.integer({ min: -1, max: 1 })).map(([b, d]) => Math.max(0, b * B + d)));
+  const pos = fc.oneof(
+    fc.integer({ min: 0, max: s.maxSize + 2 }),
+    fc.tuple(fc.nat(blocks), fc.integer({ min: -1, max: 1 })).map(([b, d]) => Math.max(0, b * B + d)),
+  );
   const range = fc.oneof(
     { weight: 5, arbitrary: fc.tuple(pos, fc.oneof(fc.nat(4), fc.nat(3 * B))).map(([a, n]) => `bytes=${a}-${a + n}`) },
     { weight: 2, arbitrary: pos.map((a) => `bytes=${a}-`) },
@@ -94,8 +95,7 @@ export function arbitraries(s: Shape) {
     ops.push({ weight: 2, arbitrary: fault.chain((f) => (f.f === "stall" ? fc.array(read(fc.constant(f.k)), { minLength: 1, maxLength: 2 }) : burstOf(fc.constant(f.k))).map((rs) => ({ ...f, rs }))) });
   }
   if (s.restarts) ops.push({ weight: 1, arbitrary: fc.constant({ t: "restart" as const }) });
-  return (length: number): fc.Arbitrary<Sequence> =>
-    fc.record({ init: fc.array(size, { minLength: 3, maxLength: 3 }), ops: fc.array(fc.oneof(...ops), { minLength: 1, maxLength: length, size: "max" }) });
+  return (length: number): fc.Arbitrary<Sequence> => fc.record({ init: fc.array(size, { minLength: 3, maxLength: 3 }), ops: fc.array(fc.oneof(...ops), { minLength: 1, maxLength: length, size: "max" }) });
 }
 
 function readText(r: Read): string {

@@ -9,9 +9,7 @@ describe("Registry", () => {
     c.inc({ op: "Get", status: "200" });
     c.inc({ op: "Get", status: "200" }, 2);
     c.inc({ op: "Put", status: "500" });
-    expect(r.render()).toBe(
-      '# HELP x_requests_total Requests\n# TYPE x_requests_total counter\nx_requests_total{op="Get",status="200"} 3\nx_requests_total{op="Put",status="500"} 1\n',
-    );
+    expect(r.render()).toBe('# HELP x_requests_total Requests\n# TYPE x_requests_total counter\nx_requests_total{op="Get",status="200"} 3\nx_requests_total{op="Put",status="500"} 1\n');
   });
 
   test("label order does not split one series in two", () => {

@@ -150,35 +150,39 @@ describe("the compiled binary", () => {
     expect(await got.Body!.transformToByteArray()).toEqual(body);
   });
 
-  test.skipIf(Bun.which("redis-server") === null)("with --redis-cluster it caches in a password-protected cluster (ioredis bundled), the password never logged", async () => {
-    const password = "pw-never-in-logs-7f3a";
-    const cluster = await startRedisCluster(3, "64mb", password);
-    const cwd = mkdtempSync(join(tmpdir(), "bin-cluster-"));
-    const running = await startBinary(cwd, { REDIS_PASSWORD: password }, ["--redis-cluster", cluster.seeds, "--log-level", "debug"]);
-    try {
-      const Bucket = backend.bucket;
-      const body = randomBytes(3 * 1024 ** 2, 21);
-      await direct.send(new PutObjectCommand({ Bucket, Key: "bin/clustered.bin", Body: body }));
-      const client = sdkClient(running.endpoint, backend, { responseChecksumValidation: "WHEN_REQUIRED" });
-      const got = await client.send(new GetObjectCommand({ Bucket, Key: "bin/clustered.bin", Range: "bytes=0-3145727" }));
-      expect(await got.Body!.transformToByteArray()).toEqual(body);
-      // The fill is written behind the answer: poll the masters, bounded, until its blocks are there.
-      let keys = 0;
-      for (let i = 0; i < 100 && keys < 3; i++) {
-        keys = 0;
-        for (let n = 0; n < 3; n++) keys += Number((await cluster.cli(n, ["DBSIZE"])).trim());
-        if (keys < 3) await Bun.sleep(50);
+  test.skipIf(Bun.which("redis-server") === null)(
+    "with --redis-cluster it caches in a password-protected cluster (ioredis bundled), the password never logged",
+    async () => {
+      const password = "pw-never-in-logs-7f3a";
+      const cluster = await startRedisCluster(3, "64mb", password);
+      const cwd = mkdtempSync(join(tmpdir(), "bin-cluster-"));
+      const running = await startBinary(cwd, { REDIS_PASSWORD: password }, ["--redis-cluster", cluster.seeds, "--log-level", "debug"]);
+      try {
+        const Bucket = backend.bucket;
+        const body = randomBytes(3 * 1024 ** 2, 21);
+        await direct.send(new PutObjectCommand({ Bucket, Key: "bin/clustered.bin", Body: body }));
+        const client = sdkClient(running.endpoint, backend, { responseChecksumValidation: "WHEN_REQUIRED" });
+        const got = await client.send(new GetObjectCommand({ Bucket, Key: "bin/clustered.bin", Range: "bytes=0-3145727" }));
+        expect(await got.Body!.transformToByteArray()).toEqual(body);
+        // The fill is written behind the answer: poll the masters, bounded, until its blocks are there.
+        let keys = 0;
+        for (let i = 0; i < 100 && keys < 3; i++) {
+          keys = 0;
+          for (let n = 0; n < 3; n++) keys += Number((await cluster.cli(n, ["DBSIZE"])).trim());
+          if (keys < 3) await Bun.sleep(50);
+        }
+        expect(keys).toBeGreaterThanOrEqual(3);
+        expect(running.log()).toContain("redis cluster tier");
+        expect(running.log()).not.toContain(password);
+      } finally {
+        running.process.kill();
+        await running.process.exited;
+        await cluster.stop();
+        rmSync(cwd, { recursive: true, force: true });
       }
-      expect(keys).toBeGreaterThanOrEqual(3);
-      expect(running.log()).toContain("redis cluster tier");
-      expect(running.log()).not.toContain(password);
-    } finally {
-      running.process.kill();
-      await running.process.exited;
-      await cluster.stop();
-      rmSync(cwd, { recursive: true, force: true });
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 
   test("a range GET returns exactly the requested bytes with 206 and Content-Range", async () => {
     const Bucket = backend.bucket;
@@ -210,7 +214,11 @@ describe("the compiled binary", () => {
     const viaD = await direct.send(new ListObjectsV2Command({ Bucket, Prefix: "bin/list/" }));
     expect(summary(viaB)).toEqual(summary(viaD));
     // Sorted here: s3rver does not list in key order.
-    expect(summary(viaB)?.sort()).toEqual([["bin/list/a", 100], ["bin/list/b/c", 101], ["bin/list/d", 102]]);
+    expect(summary(viaB)?.sort()).toEqual([
+      ["bin/list/a", 100],
+      ["bin/list/b/c", 101],
+      ["bin/list/d", 102],
+    ]);
   });
 });
 
@@ -249,41 +257,45 @@ async function exclusively<T>(fn: () => Promise<T>): Promise<T> {
 const canInstall = (process.env.CI !== undefined || process.getuid?.() === 0) && HOST_TARGET.arch === "amd64" && Bun.which("dpkg") !== null;
 
 describe("the Debian package", () => {
-  test.skipIf(!canInstall)("installs a working s3proxy on PATH, with its unit, user and root-only environment file, and purges cleanly", async () => {
-    const meta = releaseMeta(info, {});
-    const deb = await buildDeb({ binary, arch: "amd64", info, outDir: dir, maintainer: meta.maintainer, homepage: meta.homepage, compression: "none" });
-    const contents = (await sh(["dpkg-deb", "--contents", deb])).stdout;
-    expect(contents).toMatch(/^-rwxr-xr-x root\/root .* \.\/usr\/bin\/s3proxy$/m);
-    expect(contents).toMatch(/^-rw------- root\/root .* \.\/etc\/default\/s3proxy$/m);
-    expect(contents).toMatch(/ \.\/lib\/systemd\/system\/s3proxy\.service$/m);
+  test.skipIf(!canInstall)(
+    "installs a working s3proxy on PATH, with its unit, user and root-only environment file, and purges cleanly",
+    async () => {
+      const meta = releaseMeta(info, {});
+      const deb = await buildDeb({ binary, arch: "amd64", info, outDir: dir, maintainer: meta.maintainer, homepage: meta.homepage, compression: "none" });
+      const contents = (await sh(["dpkg-deb", "--contents", deb])).stdout;
+      expect(contents).toMatch(/^-rwxr-xr-x root\/root .* \.\/usr\/bin\/s3proxy$/m);
+      expect(contents).toMatch(/^-rw------- root\/root .* \.\/etc\/default\/s3proxy$/m);
+      expect(contents).toMatch(/ \.\/lib\/systemd\/system\/s3proxy\.service$/m);
 
-    await exclusively(async () => {
-      // Never replace (and then purge) a package someone installed on this machine for real.
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format
-      const before = (await sh(["dpkg-query", "-W", "-f=${Status}", "s3proxy"])).stdout;
-      if (before !== "" && !before.endsWith("not-installed")) throw new Error(`an s3proxy package is on this machine (${before}); not touching it`);
-
-      // Triggers (man-db re-indexing, ~10 s each here) are run once at the end instead of twice.
-      const install = await dpkg(["-i", "--no-triggers", deb]);
-      try {
-        expect(install.status, install.output).toBe(0);
-        const version = await sh(["s3proxy", "--version"]);
-        expect(version.stdout).toStartWith(`s3proxy ${info.version} (commit ${info.commit}`);
-        expect(Bun.which("s3proxy")).toBe("/usr/bin/s3proxy");
-        expect((await sh(["getent", "passwd", "s3proxy"])).stdout).toContain(":/nonexistent:");
+      await exclusively(async () => {
+        // Never replace (and then purge) a package someone installed on this machine for real.
         // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format
-        expect((await sh(["dpkg-query", "-W", "-f=${Conffiles}", "s3proxy"])).stdout).toContain("/etc/default/s3proxy");
-        if (Bun.which("systemd-analyze")) {
-          const verify = await sh(["systemd-analyze", "verify", "/lib/systemd/system/s3proxy.service"]);
-          expect(verify.status, verify.output).toBe(0);
+        const before = (await sh(["dpkg-query", "-W", "-f=${Status}", "s3proxy"])).stdout;
+        if (before !== "" && !before.endsWith("not-installed")) throw new Error(`an s3proxy package is on this machine (${before}); not touching it`);
+
+        // Triggers (man-db re-indexing, ~10 s each here) are run once at the end instead of twice.
+        const install = await dpkg(["-i", "--no-triggers", deb]);
+        try {
+          expect(install.status, install.output).toBe(0);
+          const version = await sh(["s3proxy", "--version"]);
+          expect(version.stdout).toStartWith(`s3proxy ${info.version} (commit ${info.commit}`);
+          expect(Bun.which("s3proxy")).toBe("/usr/bin/s3proxy");
+          expect((await sh(["getent", "passwd", "s3proxy"])).stdout).toContain(":/nonexistent:");
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format
+          expect((await sh(["dpkg-query", "-W", "-f=${Conffiles}", "s3proxy"])).stdout).toContain("/etc/default/s3proxy");
+          if (Bun.which("systemd-analyze")) {
+            const verify = await sh(["systemd-analyze", "verify", "/lib/systemd/system/s3proxy.service"]);
+            expect(verify.status, verify.output).toBe(0);
+          }
+        } finally {
+          const purge = await dpkg(["--purge", "--no-triggers", "s3proxy"]);
+          await dpkg(["--triggers-only", "--pending"]);
+          expect(purge.status, purge.output).toBe(0);
         }
-      } finally {
-        const purge = await dpkg(["--purge", "--no-triggers", "s3proxy"]);
-        await dpkg(["--triggers-only", "--pending"]);
-        expect(purge.status, purge.output).toBe(0);
-      }
-    });
-    expect(existsSync("/usr/bin/s3proxy")).toBe(false);
-    expect(existsSync("/etc/default/s3proxy")).toBe(false);
-  }, 120_000);
+      });
+      expect(existsSync("/usr/bin/s3proxy")).toBe(false);
+      expect(existsSync("/etc/default/s3proxy")).toBe(false);
+    },
+    120_000,
+  );
 });

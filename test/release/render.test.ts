@@ -78,7 +78,10 @@ describe("renderManPage", () => {
 
   test("has the header man(1) needs and no line a roff reader would take for a request", () => {
     expect(page).toStartWith('.TH S3PROXY 1 "2026-05-28" "s3proxy 1.2.3" "User Commands"\n');
-    const requests = page.split("\n").filter((l) => l.startsWith(".")).map((l) => l.split(" ")[0]);
+    const requests = page
+      .split("\n")
+      .filter((l) => l.startsWith("."))
+      .map((l) => l.split(" ")[0]);
     expect(new Set(requests)).toEqual(new Set([".TH", ".SH", ".B", ".TP"]));
   });
 });

@@ -64,12 +64,30 @@ describe("binaryFormat", () => {
 
 describe("machoIsSigned", () => {
   test("finds LC_CODE_SIGNATURE after other load commands", () => {
-    expect(machoIsSigned(macho(0x0100000c, [[0x19, 72], [0x32, 32], [0x1d, 16]]))).toBe(true);
+    expect(
+      machoIsSigned(
+        macho(0x0100000c, [
+          [0x19, 72],
+          [0x32, 32],
+          [0x1d, 16],
+        ]),
+      ),
+    ).toBe(true);
   });
 
   test("is false without it, for a malformed command size, and for non-Mach-O input", () => {
-    expect(machoIsSigned(macho(0x0100000c, [[0x19, 72], [0x32, 32]]))).toBe(false);
-    const zeroSized = macho(0x0100000c, [[0x19, 72], [0x1d, 16]]);
+    expect(
+      machoIsSigned(
+        macho(0x0100000c, [
+          [0x19, 72],
+          [0x32, 32],
+        ]),
+      ),
+    ).toBe(false);
+    const zeroSized = macho(0x0100000c, [
+      [0x19, 72],
+      [0x1d, 16],
+    ]);
     new DataView(zeroSized.buffer).setUint32(32 + 4, 0, true); // a command of size 0 would loop forever
     expect(machoIsSigned(zeroSized)).toBe(false);
     expect(machoIsSigned(elf(0x3e))).toBe(false);
@@ -86,7 +104,12 @@ describe("SHA256SUMS", () => {
         return { file, sha256: new Bun.CryptoHasher("sha256").update(content).digest("hex") };
       });
       const text = renderSha256Sums(sums);
-      expect(text.split("\n").filter(Boolean).map((l) => l.split("  ")[1])).toEqual(["s3proxy-1.0.0-darwin-arm64.tar.gz", "s3proxy-1.0.0-linux-x64.tar.gz", "s3proxy_1.0.0_amd64.deb"].sort());
+      expect(
+        text
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => l.split("  ")[1]),
+      ).toEqual(["s3proxy-1.0.0-darwin-arm64.tar.gz", "s3proxy-1.0.0-linux-x64.tar.gz", "s3proxy_1.0.0_amd64.deb"].sort());
       writeFileSync(join(dir, "SHA256SUMS"), text);
       const check = Bun.spawn(["sha256sum", "--check", "--strict", "SHA256SUMS"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
       expect(await check.exited).toBe(0);
@@ -100,7 +123,10 @@ describe("SHA256SUMS", () => {
   });
 
   test("parses what it renders, and the binary-mode marker sha256sum may write", () => {
-    const sums = [{ file: "a.tar.gz", sha256: "a".repeat(64) }, { file: "b c.deb", sha256: "0".repeat(64) }];
+    const sums = [
+      { file: "a.tar.gz", sha256: "a".repeat(64) },
+      { file: "b c.deb", sha256: "0".repeat(64) },
+    ];
     expect(parseSha256Sums(renderSha256Sums(sums))).toEqual(sums);
     expect(parseSha256Sums(`${"f".repeat(64)} *x.bin\n`)).toEqual([{ file: "x.bin", sha256: "f".repeat(64) }]);
   });

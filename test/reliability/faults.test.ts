@@ -39,13 +39,16 @@ beforeAll(async () => {
   backend = await startBackend();
   const url = new URL(backend.endpoint);
   relay = startFaultRelay({ hostname: url.hostname, port: Number(url.port) });
-  proxy = await startTestProxy({ ...backend, endpoint: relay.endpoint }, {
-    "block-size": String(BLOCK),
-    prefetch: false,
-    "first-byte-timeout": "400ms",
-    "idle-timeout": "400ms",
-    "meta-ttl": "0",
-  });
+  proxy = await startTestProxy(
+    { ...backend, endpoint: relay.endpoint },
+    {
+      "block-size": String(BLOCK),
+      prefetch: false,
+      "first-byte-timeout": "400ms",
+      "idle-timeout": "400ms",
+      "meta-ttl": "0",
+    },
+  );
   for (let i = 0; i < 12; i++) await putDirect(`obj-${i}.bin`, randomBytes(4 * BLOCK, 100 + i));
 });
 

@@ -36,10 +36,30 @@ const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: 127.0.0
 function corpus(): Array<string | Uint8Array> {
   const out: Array<string | Uint8Array> = [];
   const paths = [
-    `/${B}/../etc/passwd`, `/${B}/%2e%2e/%2e%2e/etc/passwd`, `/${B}/a/%2e%2e/ok.txt`, `/${B}/a%2F..%2Fok.txt`, `/${B}/%252e%252e/x`,
-    `/${B}/%c0%ae%c0%ae/x`, `/${B}/%ff%fe`, `/${B}/a%00b`, `/${B}/%`, `/${B}/%zz`, `/${B}//double//slash`, `/${B}/./x`, `/${B}/x/.`,
-    `/${B}/` + "k".repeat(5000), "/" + "b".repeat(300) + "/key", "/bad!bucket/key", "/../../", "/%2e%2e", "//", "/?list-type=2&%", "/" + B + "?%zz=1",
-    `/${B}/ok.txt?versionId=%00`, `/${B}/ok.txt?partNumber=-1`, `/${B}/ok.txt?response-content-type=%0d%0aX-Injected:%201`,
+    `/${B}/../etc/passwd`,
+    `/${B}/%2e%2e/%2e%2e/etc/passwd`,
+    `/${B}/a/%2e%2e/ok.txt`,
+    `/${B}/a%2F..%2Fok.txt`,
+    `/${B}/%252e%252e/x`,
+    `/${B}/%c0%ae%c0%ae/x`,
+    `/${B}/%ff%fe`,
+    `/${B}/a%00b`,
+    `/${B}/%`,
+    `/${B}/%zz`,
+    `/${B}//double//slash`,
+    `/${B}/./x`,
+    `/${B}/x/.`,
+    `/${B}/` + "k".repeat(5000),
+    "/" + "b".repeat(300) + "/key",
+    "/bad!bucket/key",
+    "/../../",
+    "/%2e%2e",
+    "//",
+    "/?list-type=2&%",
+    "/" + B + "?%zz=1",
+    `/${B}/ok.txt?versionId=%00`,
+    `/${B}/ok.txt?partNumber=-1`,
+    `/${B}/ok.txt?response-content-type=%0d%0aX-Injected:%201`,
   ];
   for (const p of paths) out.push(get(p));
   const ranges = ["bytes=", "bytes=-", "bytes=abc", "bytes=5-1", "bytes=0-99999999999999999999999", "bytes=-0", "bytes=1-2,3-4", "bytes=99999999-", "items=0-1", "bytes=0-1;", "bytes = 0-1", "bytes=-99999999999999"];
@@ -62,13 +82,29 @@ function corpus(): Array<string | Uint8Array> {
   out.push(`PUT /${B}/chunked2.bin HTTP/1.1\r\nHost: x\r\nx-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER\r\nContent-Encoding: aws-chunked\r\nContent-Length: 10\r\n\r\n5\r\nhello\r\n`);
   out.push(`PUT /${B}/chunked3.bin HTTP/1.1\r\nHost: x\r\nx-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER\r\nContent-Encoding: aws-chunked\r\nx-amz-decoded-content-length: 5\r\nContent-Length: 10\r\n\r\n5\r\nhel`);
   for (const m of ["FOO", "TRACE", "CONNECT", "PATCH", "OPTIONS", "G E T"]) out.push(`${m} /${B}/ok.txt HTTP/1.1\r\nHost: x\r\n\r\n`);
-  for (const junk of ["\r\n\r\n", "GET\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET / HTTP/1.1\r\nHost x\r\n\r\n", "\u0000".repeat(100), "GET /" + B + "/ok.txt HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", "GET http://evil.example/" + B + "/ok.txt HTTP/1.1\r\nHost: x\r\n\r\n"]) out.push(junk);
-  const authJunk = ["Authorization: AWS4-HMAC-SHA256", "Authorization: AWS4-HMAC-SHA256 Credential=, SignedHeaders=, Signature=", "Authorization: Bearer", "Authorization: " + "x".repeat(9000), "X-Amz-Content-SHA256: nothex", "X-Amz-Date: 99999999T999999Z"];
+  for (const junk of [
+    "\r\n\r\n",
+    "GET\r\n\r\n",
+    "GET / HTTP/9.9\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost x\r\n\r\n",
+    "\u0000".repeat(100),
+    "GET /" + B + "/ok.txt HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+    "GET http://evil.example/" + B + "/ok.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+  ])
+    out.push(junk);
+  const authJunk = [
+    "Authorization: AWS4-HMAC-SHA256",
+    "Authorization: AWS4-HMAC-SHA256 Credential=, SignedHeaders=, Signature=",
+    "Authorization: Bearer",
+    "Authorization: " + "x".repeat(9000),
+    "X-Amz-Content-SHA256: nothex",
+    "X-Amz-Date: 99999999T999999Z",
+  ];
   for (const a of authJunk) out.push(get(`/${B}/ok.txt`, `${a}\r\n`));
   // Random byte soup built deterministically.
   let x = 7;
   for (let i = 0; i < 140; i++) {
-    const len = 20 + (i * 37) % 400;
+    const len = 20 + ((i * 37) % 400);
     const bytes = new Uint8Array(len);
     for (let j = 0; j < len; j++) {
       x = (x * 1103515245 + 12345) >>> 0;

@@ -9,12 +9,7 @@ const enc = new TextEncoder();
 /** Feed "hello " + "world" and a trailer through a verifier; returns the error code or "ok". */
 function run(trailer: string, name: string, value: string | undefined): string {
   const observe = trailingChecksumVerifier(trailer)!;
-  const events: ChunkEvent[] = [
-    { type: "data", bytes: enc.encode("hello ") },
-    { type: "data", bytes: enc.encode("world") },
-    ...(value === undefined ? [] : [{ type: "trailer" as const, name, value }]),
-    { type: "end" },
-  ];
+  const events: ChunkEvent[] = [{ type: "data", bytes: enc.encode("hello ") }, { type: "data", bytes: enc.encode("world") }, ...(value === undefined ? [] : [{ type: "trailer" as const, name, value }]), { type: "end" }];
   try {
     for (const e of events) observe(e);
     return "ok";

@@ -56,10 +56,23 @@ describe("renderError", () => {
 
   test("gives every error code the status S3 uses", () => {
     const expected: Record<string, number> = {
-      AccessDenied: 403, InvalidAccessKeyId: 403, SignatureDoesNotMatch: 403, RequestTimeTooSkewed: 403,
-      AuthorizationHeaderMalformed: 400, XAmzContentSHA256Mismatch: 400, InvalidRange: 416, PreconditionFailed: 412,
-      SlowDown: 503, ServiceUnavailable: 503, InternalError: 500, BadGateway: 502, GatewayTimeout: 504,
-      MissingContentLength: 411, MethodNotAllowed: 405, InvalidURI: 400, IncompleteBody: 400,
+      AccessDenied: 403,
+      InvalidAccessKeyId: 403,
+      SignatureDoesNotMatch: 403,
+      RequestTimeTooSkewed: 403,
+      AuthorizationHeaderMalformed: 400,
+      XAmzContentSHA256Mismatch: 400,
+      InvalidRange: 416,
+      PreconditionFailed: 412,
+      SlowDown: 503,
+      ServiceUnavailable: 503,
+      InternalError: 500,
+      BadGateway: 502,
+      GatewayTimeout: 504,
+      MissingContentLength: 411,
+      MethodNotAllowed: 405,
+      InvalidURI: 400,
+      IncompleteBody: 400,
     };
     for (const [code, status] of Object.entries(expected)) {
       expect([code, ERROR_STATUS[code as keyof typeof ERROR_STATUS] as number]).toEqual([code, status]);

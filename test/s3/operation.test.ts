@@ -118,7 +118,12 @@ describe("operation kinds", () => {
 
 describe("query strings", () => {
   test("keep received order, repeated names and bare names as empty values", () => {
-    expect(parseQuery("?b=2&a&b=1&c=")).toEqual([["b", "2"], ["a", ""], ["b", "1"], ["c", ""]]);
+    expect(parseQuery("?b=2&a&b=1&c=")).toEqual([
+      ["b", "2"],
+      ["a", ""],
+      ["b", "1"],
+      ["c", ""],
+    ]);
   });
 
   test("decode %XX and read + as a space", () => {

@@ -10,7 +10,10 @@ import { buildQueryString, decodeComponent, encodePath, encodeQueryComponent } f
 const anyText = fc.string({
   unit: fc.oneof(
     fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)),
-    fc.integer({ min: 0x80, max: 0x10ffff }).filter((c) => c < 0xd800 || c > 0xdfff).map((c) => String.fromCodePoint(c)),
+    fc
+      .integer({ min: 0x80, max: 0x10ffff })
+      .filter((c) => c < 0xd800 || c > 0xdfff)
+      .map((c) => String.fromCodePoint(c)),
   ),
 });
 
@@ -68,7 +71,14 @@ describe("encodeQueryComponent", () => {
 
 describe("buildQueryString", () => {
   test("keeps order and repeated names, and writes empty values as name=", () => {
-    expect(buildQueryString([["uploads", ""], ["b", "2"], ["b", "1"], ["prefix", "a b/c"]])).toBe("uploads=&b=2&b=1&prefix=a%20b%2Fc");
+    expect(
+      buildQueryString([
+        ["uploads", ""],
+        ["b", "2"],
+        ["b", "1"],
+        ["prefix", "a b/c"],
+      ]),
+    ).toBe("uploads=&b=2&b=1&prefix=a%20b%2Fc");
   });
 
   test("is empty for no parameters", () => {

@@ -3,12 +3,16 @@ import { comparisonTable, formatMs, formatNumber, renderTable } from "../../scri
 
 describe("demo tables", () => {
   test("columns are padded to their widest cell and the header is underlined", () => {
-    expect(renderTable([["a", "n"], ["long", "1"], ["b", "100"]], ["left", "right"]).split("\n")).toEqual([
-      "  a        n",
-      "  ────   ───",
-      "  long     1",
-      "  b      100",
-    ]);
+    expect(
+      renderTable(
+        [
+          ["a", "n"],
+          ["long", "1"],
+          ["b", "100"],
+        ],
+        ["left", "right"],
+      ).split("\n"),
+    ).toEqual(["  a        n", "  ────   ───", "  long     1", "  b      100"]);
   });
 
   test("the comparison states time, speedup against the first (direct) run, requests and bytes", () => {

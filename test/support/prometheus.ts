@@ -22,9 +22,7 @@ export function parseMetrics(text: string): Sample[] {
 
 /** The sum of every sample of `name` whose labels include `labels`. */
 export function metricValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
+  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
 }
 
 /** `tls`: the CA to trust when the proxy serves https. */

@@ -53,15 +53,41 @@ export async function startRedisCluster(nodes = 3, maxmemory = "64mb", password?
   const spawn = async (i: number) => {
     const port = String(ports[i]);
     procs[i] = Bun.spawn(
-      ["redis-server", "--port", port, "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`, "--dir", dir, "--cluster-node-timeout", "500", "--cluster-require-full-coverage", "no", "--save", "", "--appendonly", "no", "--maxmemory", maxmemory, "--maxmemory-policy", "allkeys-lru", ...(password ? ["--requirepass", password, "--masterauth", password] : [])],
+      [
+        "redis-server",
+        "--port",
+        port,
+        "--bind",
+        "127.0.0.1",
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        `nodes-${port}.conf`,
+        "--dir",
+        dir,
+        "--cluster-node-timeout",
+        "500",
+        "--cluster-require-full-coverage",
+        "no",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--maxmemory",
+        maxmemory,
+        "--maxmemory-policy",
+        "allkeys-lru",
+        ...(password ? ["--requirepass", password, "--masterauth", password] : []),
+      ],
       { stdout: "ignore", stderr: "inherit" },
     );
     await until(`node ${port} answering`, 100, async () => (await cli(i, ["PING"])).trim() === "PONG");
   };
-  const clusterOk = () => until("cluster_state:ok on every live node", 200, async () => {
-    for (let i = 0; i < nodes; i++) if (procs[i] && !(await cli(i, ["CLUSTER", "INFO"])).includes("cluster_state:ok")) return false;
-    return true;
-  });
+  const clusterOk = () =>
+    until("cluster_state:ok on every live node", 200, async () => {
+      for (let i = 0; i < nodes; i++) if (procs[i] && !(await cli(i, ["CLUSTER", "INFO"])).includes("cluster_state:ok")) return false;
+      return true;
+    });
   await Promise.all(ports.map((_, i) => spawn(i)));
   await run(["redis-cli", ...auth, "--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-yes"]);
   await clusterOk();
@@ -81,7 +107,14 @@ export async function startRedisCluster(nodes = 3, maxmemory = "64mb", password?
     },
     cli,
     async portOf(key) {
-      const slot = Number((await cli(ports.findIndex((_, i) => procs[i]), ["CLUSTER", "KEYSLOT", key])).trim());
+      const slot = Number(
+        (
+          await cli(
+            ports.findIndex((_, i) => procs[i]),
+            ["CLUSTER", "KEYSLOT", key],
+          )
+        ).trim(),
+      );
       const live = ports.findIndex((_, i) => procs[i]);
       const lines = (await cli(live, ["CLUSTER", "NODES"])).split("\n");
       for (const line of lines) {

@@ -44,10 +44,10 @@ export function startSts(tokens: Record<string, IssuedCredentials>): TestSts {
       if (sts.gate) await sts.gate;
       const issued = tokens[token];
       if (!issued) {
-        return new Response(
-          `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>Couldn't verify the token</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
-          { status: 400, headers: { "content-type": "text/xml" } },
-        );
+        return new Response(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>Couldn't verify the token</Message></Error><RequestId>r</RequestId></ErrorResponse>`, {
+          status: 400,
+          headers: { "content-type": "text/xml" },
+        });
       }
       return new Response(
         `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>` +

@@ -16,7 +16,16 @@ export interface TierSubject {
 }
 
 const meta = (etag: string, learnedAt = Date.now()): StoredMeta => ({
-  meta: { size: 10, etag, lastModified: "Wed, 25 Nov 2026 10:00:00 GMT", headers: [["etag", etag], ["content-type", "application/x-parquet"]], cacheable: true },
+  meta: {
+    size: 10,
+    etag,
+    lastModified: "Wed, 25 Nov 2026 10:00:00 GMT",
+    headers: [
+      ["etag", etag],
+      ["content-type", "application/x-parquet"],
+    ],
+    cacheable: true,
+  },
   learnedAt,
 });
 
@@ -34,11 +43,11 @@ export function tierContract(name: string, subject: () => TierSubject): void {
     test("a stored block comes back byte for byte; an unknown key is a miss", () =>
       withTier(async (tier) => {
         const bytes = randomBytes(100_000, 7);
-        tier.putBlock("bucket\u0000a.parquet\u0000\u0000\"e1\"\u00000", bytes);
+        tier.putBlock('bucket\u0000a.parquet\u0000\u0000"e1"\u00000', bytes);
         await tier.flush();
-        expect(await tier.getBlock("bucket\u0000a.parquet\u0000\u0000\"e1\"\u00000", bytes.length)).toEqual(bytes);
-        expect(await tier.getBlock("bucket\u0000a.parquet\u0000\u0000\"e1\"\u00001", bytes.length)).toBeUndefined();
-        expect(await tier.getBlock("bucket\u0000a.parquet\u0000\u0000\"e2\"\u00000", bytes.length)).toBeUndefined();
+        expect(await tier.getBlock('bucket\u0000a.parquet\u0000\u0000"e1"\u00000', bytes.length)).toEqual(bytes);
+        expect(await tier.getBlock('bucket\u0000a.parquet\u0000\u0000"e1"\u00001', bytes.length)).toBeUndefined();
+        expect(await tier.getBlock('bucket\u0000a.parquet\u0000\u0000"e2"\u00000', bytes.length)).toBeUndefined();
       }));
 
     test("a block asked for with another length is a miss, never a short or long answer", () =>
@@ -76,20 +85,24 @@ export function tierContract(name: string, subject: () => TierSubject): void {
         expect(await tier.getMeta("bucket\u0000key\u0000")).toBeUndefined();
       }));
 
-    test("writing more than its bound leaves the tier within the bound, newest block kept", () =>
-      withTier(async (tier) => {
-        const { bound, held } = subject();
-        const block = 1024 ** 2;
-        const count = Math.ceil((bound * 1.25) / block);
-        for (let i = 0; i < count; i++) {
-          tier.putBlock(`k-bound-${i}`, randomBytes(block, i + 1));
-          await tier.flush();
-        }
-        expect(await held(tier)).toBeLessThanOrEqual(bound);
-        expect(await tier.getBlock(`k-bound-${count - 1}`, block)).toEqual(randomBytes(block, count));
-        let kept = 0;
-        for (let i = 0; i < count; i++) if (await tier.getBlock(`k-bound-${i}`, block)) kept++;
-        expect(kept).toBeLessThan(count);
-      }), 30_000);
+    test(
+      "writing more than its bound leaves the tier within the bound, newest block kept",
+      () =>
+        withTier(async (tier) => {
+          const { bound, held } = subject();
+          const block = 1024 ** 2;
+          const count = Math.ceil((bound * 1.25) / block);
+          for (let i = 0; i < count; i++) {
+            tier.putBlock(`k-bound-${i}`, randomBytes(block, i + 1));
+            await tier.flush();
+          }
+          expect(await held(tier)).toBeLessThanOrEqual(bound);
+          expect(await tier.getBlock(`k-bound-${count - 1}`, block)).toEqual(randomBytes(block, count));
+          let kept = 0;
+          for (let i = 0; i < count; i++) if (await tier.getBlock(`k-bound-${i}`, block)) kept++;
+          expect(kept).toBeLessThan(count);
+        }),
+      30_000,
+    );
   });
 }

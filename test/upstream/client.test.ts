@@ -143,11 +143,30 @@ describe("outbound requests are signed exactly as sent", () => {
     const client = clientFor(recorder.endpoint, KEYS);
     const queries: QueryParam[][] = [
       [["uploads", ""]],
-      [["list-type", "2"], ["prefix", "dir with space/+plus"], ["delimiter", "/"], ["start-after", "日本"]],
-      [["b", "2"], ["a", ""], ["b", "1"], ["b", ""]],
-      [["tagging", ""], ["versionId", "v=1&x"]],
-      [["response-content-disposition", 'attachment; filename="a b.txt"'], ["x-id", "GetObject"]],
-      [["partNumber", "3"], ["uploadId", "VXBsb2FkIElE~_.-="]],
+      [
+        ["list-type", "2"],
+        ["prefix", "dir with space/+plus"],
+        ["delimiter", "/"],
+        ["start-after", "日本"],
+      ],
+      [
+        ["b", "2"],
+        ["a", ""],
+        ["b", "1"],
+        ["b", ""],
+      ],
+      [
+        ["tagging", ""],
+        ["versionId", "v=1&x"],
+      ],
+      [
+        ["response-content-disposition", 'attachment; filename="a b.txt"'],
+        ["x-id", "GetObject"],
+      ],
+      [
+        ["partNumber", "3"],
+        ["uploadId", "VXBsb2FkIElE~_.-="],
+      ],
     ];
     const recorded = [];
     for (const query of queries) recorded.push({ req: await send(client, { method: "GET", bucket: "bucket", key: "k", query }), creds: KEYS });
@@ -212,7 +231,10 @@ describe("outbound requests are signed exactly as sent", () => {
     const obj = await send(client, { method: "GET", bucket: "bucket", key: "a b" });
     const root = await send(client, { method: "GET" });
     expect([obj.target, root.target]).toEqual(["/gateway/s3/bucket/a%20b", "/gateway/s3"]);
-    await expectBotocoreAgrees([{ req: obj, creds: KEYS }, { req: root, creds: KEYS }]);
+    await expectBotocoreAgrees([
+      { req: obj, creds: KEYS },
+      { req: root, creds: KEYS },
+    ]);
   });
 
   test("the list of buckets on a bare endpoint is /", async () => {
@@ -302,11 +324,7 @@ describe("requests relayed by the proxy are signed with the backend's keys", () 
       const res = await fetch(`${proxy.endpoint}/bucket/k?b=2&a&b=1&prefix=x+y%2Fz`);
       await res.arrayBuffer();
       const recorded = recorder.requests.slice(before);
-      expect(recorded.map((r) => r.target)).toEqual([
-        "/bucket/from%20sdk/%C3%BC%2B%25.txt?x-id=PutObject",
-        "/bucket/from%20sdk/%C3%BC%2B%25.txt?x-id=GetObject",
-        "/bucket/k?b=2&a=&b=1&prefix=x%20y%2Fz",
-      ]);
+      expect(recorded.map((r) => r.target)).toEqual(["/bucket/from%20sdk/%C3%BC%2B%25.txt?x-id=PutObject", "/bucket/from%20sdk/%C3%BC%2B%25.txt?x-id=GetObject", "/bucket/k?b=2&a=&b=1&prefix=x%20y%2Fz"]);
       for (const r of recorded) {
         expect(parseAuthorization(r.headers.authorization!).accessKeyId).toBe(KEYS.accessKeyId);
         expect(r.headers.authorization).not.toContain("client-key");

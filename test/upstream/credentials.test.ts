@@ -2,17 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  containerProvider,
-  CredentialsError,
-  fromEnv,
-  fromSharedFiles,
-  instanceProvider,
-  parseIni,
-  refreshing,
-  resolveCredentialChain,
-  type Credentials,
-} from "../../src/upstream/credentials.ts";
+import { containerProvider, CredentialsError, fromEnv, fromSharedFiles, instanceProvider, parseIni, refreshing, resolveCredentialChain, type Credentials } from "../../src/upstream/credentials.ts";
 
 let dir: string;
 const NO_FILES = { AWS_SHARED_CREDENTIALS_FILE: "", AWS_CONFIG_FILE: "", HOME: "/nonexistent", AWS_EC2_METADATA_DISABLED: "true" };
@@ -21,9 +11,25 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "creds-"));
   writeFileSync(
     join(dir, "credentials"),
-    ["# comment", "[default]", "aws_access_key_id = DEFAULTKEY", "aws_secret_access_key=DEFAULTSECRET", "", "[dev]", "aws_access_key_id = DEVKEY", "aws_secret_access_key = DEVSECRET", "aws_session_token = DEVTOKEN", "; other comment", "[keyonly]", "aws_access_key_id = HALF"].join("\n"),
+    [
+      "# comment",
+      "[default]",
+      "aws_access_key_id = DEFAULTKEY",
+      "aws_secret_access_key=DEFAULTSECRET",
+      "",
+      "[dev]",
+      "aws_access_key_id = DEVKEY",
+      "aws_secret_access_key = DEVSECRET",
+      "aws_session_token = DEVTOKEN",
+      "; other comment",
+      "[keyonly]",
+      "aws_access_key_id = HALF",
+    ].join("\n"),
   );
-  writeFileSync(join(dir, "config"), ["[default]", "region = us-east-1", "[profile cfg]", "aws_access_key_id = CFGKEY", "aws_secret_access_key = CFGSECRET", "[keyonly]", "aws_access_key_id = WRONGSECTION", "aws_secret_access_key = WRONG"].join("\r\n"));
+  writeFileSync(
+    join(dir, "config"),
+    ["[default]", "region = us-east-1", "[profile cfg]", "aws_access_key_id = CFGKEY", "aws_secret_access_key = CFGSECRET", "[keyonly]", "aws_access_key_id = WRONGSECTION", "aws_secret_access_key = WRONG"].join("\r\n"),
+  );
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,7 +90,12 @@ describe("shared files", () => {
     writeFileSync(locked, "[default]\n");
     chmodSync(locked, 0);
     // root reads files whatever their mode, so only check the error when the read really fails.
-    const readable = await Bun.file(locked).text().then(() => true, () => false);
+    const readable = await Bun.file(locked)
+      .text()
+      .then(
+        () => true,
+        () => false,
+      );
     if (!readable) await expect(fromSharedFiles({ ...NO_FILES, AWS_SHARED_CREDENTIALS_FILE: locked })).rejects.toThrow(CredentialsError);
   });
 });
@@ -178,7 +189,10 @@ describe("refreshing", () => {
   test("reuses credentials until five minutes before they expire, then fetches new ones", async () => {
     let clock = 0;
     let fetches = 0;
-    const get = refreshing(async () => ({ accessKeyId: `K${++fetches}`, secretAccessKey: "S", expiration: new Date(clock + HOUR) }), () => clock);
+    const get = refreshing(
+      async () => ({ accessKeyId: `K${++fetches}`, secretAccessKey: "S", expiration: new Date(clock + HOUR) }),
+      () => clock,
+    );
     expect((await get()).accessKeyId).toBe("K1");
     clock = HOUR - 5 * 60_000 - 1;
     expect((await get()).accessKeyId).toBe("K1");
@@ -220,11 +234,14 @@ describe("refreshing", () => {
     let clock = 0;
     let fail = false;
     let fetches = 0;
-    const get = refreshing(async (): Promise<Credentials> => {
-      fetches++;
-      if (fail) throw new Error("endpoint down");
-      return { accessKeyId: `K${fetches}`, secretAccessKey: "S", expiration: new Date(clock + HOUR) };
-    }, () => clock);
+    const get = refreshing(
+      async (): Promise<Credentials> => {
+        fetches++;
+        if (fail) throw new Error("endpoint down");
+        return { accessKeyId: `K${fetches}`, secretAccessKey: "S", expiration: new Date(clock + HOUR) };
+      },
+      () => clock,
+    );
     await get();
     fail = true;
     clock = HOUR - 60_000;

@@ -21,7 +21,12 @@ const int = (n: number) => pl.lit(n).cast(pl.Int64);
 function timeWindow(frame: pl.LazyDataFrame, ds: Dataset, start: number, share: number): pl.LazyDataFrame {
   const from = Math.floor(ds.rows * start) * TS_STEP;
   const to = from + Math.floor(ds.rows * share) * TS_STEP;
-  return frame.filter(pl.col("ts").gtEq(int(from)).and(pl.col("ts").lt(int(to))));
+  return frame.filter(
+    pl
+      .col("ts")
+      .gtEq(int(from))
+      .and(pl.col("ts").lt(int(to))),
+  );
 }
 
 const LOOKUP: Query = {

@@ -15,12 +15,12 @@ import { measureRanges, prepareRanges, type RangeRun } from "./_ranges.ts";
 export async function blockSize(ctx: BenchContext): Promise<ScenarioResult> {
   const { config } = ctx;
   const w = await prepareWorkload(ctx, config.pushdown.dataset, QUERIES);
-  const result = emptyResult("block-size", "Block size", `**Link: ${describeLink(config.link)}.** The \`pushdown\` queries (same dataset) and the \`signed-ranges\` reads (${config.ranges.requests} signed GETs, ${config.ranges.inFlight} in flight, ours with \`--auth sigv4\`) through ours cold and warm at block sizes ${config.blockSizes.map(formatBytes).join(", ")}, with local files and direct in the same run for the ratios; backend requests and bytes counted at the relay. Median of ${config.reps} repetitions (min–max).`);
-  const paths: Path[] = [
-    { label: "local", kind: "local" },
-    { label: "direct", kind: "direct" },
-    ...config.blockSizes.map((b): Path => ({ label: formatBytes(b), kind: "ours", blockSize: b })),
-  ];
+  const result = emptyResult(
+    "block-size",
+    "Block size",
+    `**Link: ${describeLink(config.link)}.** The \`pushdown\` queries (same dataset) and the \`signed-ranges\` reads (${config.ranges.requests} signed GETs, ${config.ranges.inFlight} in flight, ours with \`--auth sigv4\`) through ours cold and warm at block sizes ${config.blockSizes.map(formatBytes).join(", ")}, with local files and direct in the same run for the ratios; backend requests and bytes counted at the relay. Median of ${config.reps} repetitions (min–max).`,
+  );
+  const paths: Path[] = [{ label: "local", kind: "local" }, { label: "direct", kind: "direct" }, ...config.blockSizes.map((b): Path => ({ label: formatBytes(b), kind: "ours", blockSize: b }))];
   const ranges = new Map<string, RangeRun[]>();
   let results: Results;
   try {
@@ -47,16 +47,35 @@ export async function blockSize(ctx: BenchContext): Promise<ScenarioResult> {
   };
   const rows = config.blockSizes.map((b) => {
     const l = formatBytes(b);
-    return [l, formatSummary(totals(`${l} cold`), 0), formatSummary(totals(`${l} warm`), 0), String(total(`${l} cold`, "requests")), formatBytes(total(`${l} cold`, "bytes")), formatRatio(ratio(total(`${l} cold`, "ms"), total("direct", "ms"))), formatRatio(ratio(total(`${l} warm`, "ms"), total("local", "ms")))];
+    return [
+      l,
+      formatSummary(totals(`${l} cold`), 0),
+      formatSummary(totals(`${l} warm`), 0),
+      String(total(`${l} cold`, "requests")),
+      formatBytes(total(`${l} cold`, "bytes")),
+      formatRatio(ratio(total(`${l} cold`, "ms"), total("direct", "ms"))),
+      formatRatio(ratio(total(`${l} warm`, "ms"), total("local", "ms"))),
+    ];
   });
-  result.tables.push({ caption: `Pushdown queries, sum of the 3; local ${formatSummary(totals("local"), 0)} ms, direct ${formatSummary(totals("direct"), 0)} ms, ${total("direct", "requests")} backend requests, ${formatBytes(total("direct", "bytes"))}`, columns: ["block", "cold ms", "warm ms", "cold backend requests", "cold backend bytes", "cold ÷ direct", "warm ÷ local"], rows });
+  result.tables.push({
+    caption: `Pushdown queries, sum of the 3; local ${formatSummary(totals("local"), 0)} ms, direct ${formatSummary(totals("direct"), 0)} ms, ${total("direct", "requests")} backend requests, ${formatBytes(total("direct", "bytes"))}`,
+    columns: ["block", "cold ms", "warm ms", "cold backend requests", "cold backend bytes", "cold ÷ direct", "warm ÷ local"],
+    rows,
+  });
   const r = (label: string, f: "ms" | "requests" | "bytes") => summarize((ranges.get(label) ?? []).map((x) => x[f]));
   result.tables.push({
     caption: `Signed ranges, all ${config.ranges.requests} requests; direct ${formatSummary(r("direct", "ms"), 0)} ms, ${r("direct", "requests").median} backend requests, ${formatBytes(r("direct", "bytes").median)}`,
     columns: ["block", "cold ms", "warm ms", "cold backend requests", "cold backend bytes", "cold ÷ direct"],
     rows: config.blockSizes.map((b) => {
       const l = formatBytes(b);
-      return [l, formatSummary(r(`${l} cold`, "ms"), 0), formatSummary(r(`${l} warm`, "ms"), 0), String(r(`${l} cold`, "requests").median), formatBytes(r(`${l} cold`, "bytes").median), formatRatio(ratio(r(`${l} cold`, "ms").median, r("direct", "ms").median))];
+      return [
+        l,
+        formatSummary(r(`${l} cold`, "ms"), 0),
+        formatSummary(r(`${l} warm`, "ms"), 0),
+        String(r(`${l} cold`, "requests").median),
+        formatBytes(r(`${l} cold`, "bytes").median),
+        formatRatio(ratio(r(`${l} cold`, "ms").median, r("direct", "ms").median)),
+      ];
     }),
   });
   const fastest = (ms: (b: number) => number) => formatBytes([...config.blockSizes].sort((a, b) => ms(a) - ms(b))[0]!);

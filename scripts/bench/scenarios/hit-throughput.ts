@@ -102,7 +102,21 @@ export async function hitThroughput(ctx: BenchContext): Promise<ScenarioResult> 
     for (const size of config.hit.sizes) {
       for (const conns of config.hit.connections) {
         for (const name of names) {
-          rows.push([formatBytes(size), String(conns), name, formatSummary(rps(name, size, conns), 0), formatSummary(lat(name, size, conns, (r) => r.p50Ms), 2), formatSummary(lat(name, size, conns, (r) => r.p99Ms), 2), name.startsWith("ours") ? "" : formatSummary(rel("ours", name, size, conns), 2)]);
+          rows.push([
+            formatBytes(size),
+            String(conns),
+            name,
+            formatSummary(rps(name, size, conns), 0),
+            formatSummary(
+              lat(name, size, conns, (r) => r.p50Ms),
+              2,
+            ),
+            formatSummary(
+              lat(name, size, conns, (r) => r.p99Ms),
+              2,
+            ),
+            name.startsWith("ours") ? "" : formatSummary(rel("ours", name, size, conns), 2),
+          ]);
         }
       }
     }

@@ -44,7 +44,7 @@ export async function load(ctx: BenchContext): Promise<ScenarioResult> {
     const sampler = setInterval(() => samples.push([(performance.now() - started) / 1000, readMemory(pid).rss / MiB]), 250);
     const client = async (i: number) => {
       let seed = i + 1;
-      const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+      const rand = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
       for (let n = 0; performance.now() < deadline; n++) {
         const pick = rand(10);
         try {

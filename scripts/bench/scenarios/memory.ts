@@ -38,7 +38,7 @@ export async function memory(ctx: BenchContext): Promise<ScenarioResult> {
     const sampler = setInterval(() => samples.push([(performance.now() - started) / 1000, readMemory(pid).rss / MiB]), 250);
     const client = async (i: number) => {
       let seed = i + 1;
-      const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+      const rand = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
       while (performance.now() < deadline) {
         const key = keys[rand(keys.length)]!;
         const headers: Record<string, string> = {};

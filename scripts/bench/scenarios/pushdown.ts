@@ -19,7 +19,11 @@ export async function pushdown(ctx: BenchContext): Promise<ScenarioResult> {
   const w = await prepareWorkload(ctx, config.pushdown.dataset, QUERIES);
   const ds = w.dataset;
   const groups = (ds.rowsPerFile / ds.rowGroupSize) * ds.files;
-  const result = emptyResult("pushdown", "Queries that prune, on an S3-shaped link (nodejs-polars)", `**Link: ${describeLink(config.link)}** (the latency relay in front of the backend, which counts backend requests and bytes). nodejs-polars \`scanParquet\` (Rust object_store) over ${ds.files} Parquet files, ${formatBytes(ds.bytes)}, ${ds.rows.toLocaleString("en")} rows in ${groups} row groups of ${ds.rowGroupSize.toLocaleString("en")} rows (snappy, with statistics), ${columnsOf(ds).length} columns, \`id\` and \`ts\` sorted across the files. Queries: ${QUERIES.map((q) => `**${q.name}**: ${q.description}`).join("; ")}. Paths: local files (the floor), direct to the backend, ours cold (a fresh process) then warm (the same query again) and warm again, nginx cold once and warm. Block size ${formatBytes(block)} for ours and nginx. Wall time per query, median of ${config.reps} repetitions (min–max).`);
+  const result = emptyResult(
+    "pushdown",
+    "Queries that prune, on an S3-shaped link (nodejs-polars)",
+    `**Link: ${describeLink(config.link)}** (the latency relay in front of the backend, which counts backend requests and bytes). nodejs-polars \`scanParquet\` (Rust object_store) over ${ds.files} Parquet files, ${formatBytes(ds.bytes)}, ${ds.rows.toLocaleString("en")} rows in ${groups} row groups of ${ds.rowGroupSize.toLocaleString("en")} rows (snappy, with statistics), ${columnsOf(ds).length} columns, \`id\` and \`ts\` sorted across the files. Queries: ${QUERIES.map((q) => `**${q.name}**: ${q.description}`).join("; ")}. Paths: local files (the floor), direct to the backend, ours cold (a fresh process) then warm (the same query again) and warm again, nginx cold once and warm. Block size ${formatBytes(block)} for ours and nginx. Wall time per query, median of ${config.reps} repetitions (min–max).`,
+  );
   const paths = basePaths(ctx, block);
   let results: Results;
   try {

@@ -15,12 +15,19 @@ export async function signedRanges(ctx: BenchContext): Promise<ScenarioResult> {
   const { config } = ctx;
   const cfg = config.ranges;
   const block = config.blockSize;
-  const result = emptyResult("signed-ranges", "Signed small ranges, DuckDB-like, on an S3-shaped link", `**Link: ${describeLink(config.link)}** (the latency relay in front of the backend, which counts backend requests and bytes). ${cfg.requests} ranged GETs of ${formatBytes(cfg.minSize)}–${formatBytes(cfg.maxSize)} at deterministic random offsets of one ${formatBytes(cfg.objectSize)} object, ${cfg.inFlight} in flight, each a \`GetObjectCommand\` of @aws-sdk/client-s3 (SigV4 header-signed, checksums off); every body compared with the known bytes. Ours runs with \`--auth sigv4\` and client keys, so every request's signature is verified, and block size ${formatBytes(block)}; nginx (slice ${formatBytes(block)}) forwards the signature unchecked. Ours and nginx start empty each repetition: cold is the first pass, warm the same ranges again, then warm again. No local row: the workload is the ranges themselves. Wall time for all ${cfg.requests} requests, median of ${config.reps} repetitions (min–max).`);
+  const result = emptyResult(
+    "signed-ranges",
+    "Signed small ranges, DuckDB-like, on an S3-shaped link",
+    `**Link: ${describeLink(config.link)}** (the latency relay in front of the backend, which counts backend requests and bytes). ${cfg.requests} ranged GETs of ${formatBytes(cfg.minSize)}–${formatBytes(cfg.maxSize)} at deterministic random offsets of one ${formatBytes(cfg.objectSize)} object, ${cfg.inFlight} in flight, each a \`GetObjectCommand\` of @aws-sdk/client-s3 (SigV4 header-signed, checksums off); every body compared with the known bytes. Ours runs with \`--auth sigv4\` and client keys, so every request's signature is verified, and block size ${formatBytes(block)}; nginx (slice ${formatBytes(block)}) forwards the signature unchecked. Ours and nginx start empty each repetition: cold is the first pass, warm the same ranges again, then warm again. No local row: the workload is the ranges themselves. Wall time for all ${cfg.requests} requests, median of ${config.reps} repetitions (min–max).`,
+  );
   const relay = await startRelay(ctx.backend.endpoint, config.link);
   const runs = new Map<string, RangeRun[]>();
   try {
     const w = await prepareRanges(ctx, relay);
-    const paths: [string, RangePath][] = [["direct", { kind: "direct" }], ["ours", { kind: "ours", blockSize: block }]];
+    const paths: [string, RangePath][] = [
+      ["direct", { kind: "direct" }],
+      ["ours", { kind: "ours", blockSize: block }],
+    ];
     if (ctx.has.nginx) paths.push(["nginx", { kind: "nginx", blockSize: block }]);
     for (let rep = 0; rep < config.reps; rep++) {
       for (const [name, path] of paths) {
@@ -45,7 +52,9 @@ export async function signedRanges(ctx: BenchContext): Promise<ScenarioResult> {
   result.tables.push({
     caption: "Ratios (same run)",
     columns: ["ours cold ÷ direct", "direct ÷ ours warm (speedup)", "ours warm ÷ nginx warm", "backend bytes ours cold ÷ direct"],
-    rows: [[formatRatio(ratio(ms("ours cold"), ms("direct"))), formatRatio(ratio(ms("direct"), ms("ours warm"))), formatRatio(ratio(ms("ours warm"), ms("nginx warm"))), formatRatio(ratio(of("ours cold", "bytes").median, of("direct", "bytes").median))]],
+    rows: [
+      [formatRatio(ratio(ms("ours cold"), ms("direct"))), formatRatio(ratio(ms("direct"), ms("ours warm"))), formatRatio(ratio(ms("ours warm"), ms("nginx warm"))), formatRatio(ratio(of("ours cold", "bytes").median, of("direct", "bytes").median))],
+    ],
   });
   result.targets.push({ goal: "signed ranges: ours cold ≤ 1.0× direct", ...atMost(ratio(ms("ours cold"), ms("direct")), 1, formatRatio) });
   result.targets.push({ goal: "signed ranges: ours warm (auth on) ≤ 1.0× nginx warm", ...atMost(ratio(ms("ours warm"), ms("nginx warm")), 1, formatRatio) });
