@@ -146,8 +146,10 @@ export class DiskTier implements CacheTier {
     this.write(name, new TextEncoder().encode(JSON.stringify({ id, stored })));
   }
 
-  deleteMeta(id: string): void {
+  deleteMeta(id: string): Promise<void> {
+    // Gone from the index at once, so no later lookup finds it; the file follows in the background.
     this.remove(this.nameOf("meta", id).name);
+    return Promise.resolve();
   }
 
   async flush(): Promise<void> {

@@ -96,7 +96,7 @@ export class ReadThroughCache {
       } catch (err) {
         if (err instanceof StaleObject) {
           // Wherever that metadata is kept: a tier still holding it would bring it straight back.
-          this.forget(name);
+          await this.forget(name);
           // Changed again while we re-read it: the backend answers this one itself.
           if (attempt === 2) return undefined;
           continue;
@@ -186,20 +186,23 @@ export class ReadThroughCache {
     }
   }
 
-  /** Forget a key after a write through the proxy. */
-  invalidate(bucket: string, key?: string): void {
+  /**
+   * Forget a key (or a whole bucket) after a write through the proxy: at once here, and
+   * resolved once the tiers have dropped it and told the other proxies that share them.
+   */
+  async invalidate(bucket: string, key?: string): Promise<void> {
     if (key === undefined) {
       this.forgetBucket(bucket);
-      for (const tier of this.opts.tiers ?? []) tier.invalidateBucket?.(bucket);
+      await Promise.all((this.opts.tiers ?? []).map((tier) => tier.invalidateBucket?.(bucket)));
     } else {
-      this.forget({ bucket, key });
+      await this.forget({ bucket, key });
     }
   }
 
   /** Drop an object's metadata from memory and from every tier (a shared tier tells the other proxies). */
-  private forget(name: ObjectName): void {
+  private async forget(name: ObjectName): Promise<void> {
     this.meta.invalidate(name.bucket, name.key, name.versionId);
-    for (const tier of this.opts.tiers ?? []) tier.deleteMeta(metaKey(name.bucket, name.key, name.versionId));
+    await Promise.all((this.opts.tiers ?? []).map((tier) => tier.deleteMeta(metaKey(name.bucket, name.key, name.versionId))));
   }
 
   /**

@@ -127,15 +127,15 @@ export class RedisTier implements CacheTier {
     if (ttl > 0) void this.send(k, (c) => c.setPx(k, encodeMeta(id, stored), ttl));
   }
 
-  deleteMeta(id: string): void {
+  deleteMeta(id: string): Promise<void> {
     // Published only once the delete is done (on a cluster the two go to different nodes):
     // whoever hears the message finds the key gone.
     const k = this.key("m", id);
-    this.track(this.send(k, (c) => c.del(k)).then(() => this.publish({ id })));
+    return this.track(this.send(k, (c) => c.del(k)).then(() => this.publish({ id })));
   }
 
-  invalidateBucket(bucket: string): void {
-    this.track(this.publish({ bucket }));
+  invalidateBucket(bucket: string): Promise<void> {
+    return this.track(this.publish({ bucket }));
   }
 
   onInvalidate(listener: (change: Invalidation) => void): void {

@@ -22,10 +22,13 @@ export interface CacheTier {
   putBlock(key: string, bytes: Uint8Array): void;
   getMeta(id: string): Promise<StoredMeta | undefined>;
   putMeta(id: string, stored: StoredMeta): void;
-  /** Forget metadata here and, for a shared tier, in every other proxy that uses it. */
-  deleteMeta(id: string): void;
-  /** Shared tiers: tell every other proxy that a bucket's metadata is stale (DeleteObjects names its keys only in the body). */
-  invalidateBucket?(bucket: string): void;
+  /**
+   * Forget metadata here and, for a shared tier, in every other proxy that uses it. Resolves
+   * once that is done and told (or failed, and counted); never rejects.
+   */
+  deleteMeta(id: string): Promise<void>;
+  /** Shared tiers: tell every other proxy that a bucket's metadata is stale (DeleteObjects names its keys only in the body). Resolves once told. */
+  invalidateBucket?(bucket: string): Promise<void>;
   /** Shared tiers: `listener` hears what other proxies invalidated, to drop it from memory. */
   onInvalidate?(listener: (change: Invalidation) => void): void;
   readonly counters: TierCounters;

@@ -99,7 +99,8 @@ async function serve(ctx: ProxyContext, op: S3Operation, req: Request, auth: Aut
     }
   }
   const invalidates = cache ? invalidation(op) : undefined;
-  if (invalidates || policy === "refresh") cache!.invalidate(op.bucket!, invalidates === "bucket" ? undefined : op.key);
+  // Before the write too, so reads racing it stop trusting what they knew (not waited for).
+  if (invalidates || policy === "refresh") void cache!.invalidate(op.bucket!, invalidates === "bucket" ? undefined : op.key);
   const t0 = performance.now();
   const upstreamRes = await forward(ctx.upstream, { op, body: auth.body, signal: req.signal, observeChunks: auth.observeChunks, credentials: auth.credentials });
   record.upstreamMs = performance.now() - t0;
@@ -109,7 +110,8 @@ async function serve(ctx: ProxyContext, op: S3Operation, req: Request, auth: Aut
     throw new S3Error("BadGateway", "The backend's bytes did not match the object's MD5 ETag");
   }
   // Again after the write: a read racing it may have refilled the old metadata meanwhile.
-  if (invalidates) cache!.invalidate(op.bucket!, invalidates === "bucket" ? undefined : op.key);
+  // Waited for (within the tier's timeout): once the client has its answer, every proxy sharing a tier has been told.
+  if (invalidates) await cache!.invalidate(op.bucket!, invalidates === "bucket" ? undefined : op.key);
   if (cache && policy === "cache" && op.kind === "GetObject") cache.learn(op, upstreamRes, relayed.body);
   if (cache) {
     record.cache = policy === "cache" ? "MISS" : "BYPASS";
