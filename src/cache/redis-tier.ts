@@ -172,6 +172,8 @@ export class RedisTier implements CacheTier {
 
   private heard(message: string): void {
     const change = parseInvalidation(this.origin, message);
-    if (change) for (const listener of this.listeners) listener(change);
+    if (!change) return;
+    this.counters.heard++;
+    for (const listener of this.listeners) listener(change);
   }
 }

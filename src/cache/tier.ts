@@ -51,6 +51,8 @@ export class TierCounters {
   /** Entries found damaged (bad checksum, length or key) and dropped. */
   corrupt = 0;
   evictions = 0;
+  /** Shared tiers: invalidations heard from other proxies. */
+  heard = 0;
 }
 
 /** The logger calls tiers use. */

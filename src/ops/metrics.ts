@@ -100,7 +100,7 @@ export class ProxyMetrics {
       fromStats((s) => s.bytesFromTiers),
     );
     const tiers = sources.cache?.tiers ?? [];
-    r.collectedCounter("s3proxy_cache_tier_events_total", "Lower cache tier (disk, redis) events: hits, misses, writes, failures (answered as misses), corrupt (dropped), evictions", () =>
+    r.collectedCounter("s3proxy_cache_tier_events_total", "Lower cache tier (disk, redis) events: hits, misses, writes, failures (answered as misses), corrupt (dropped), evictions, heard (invalidations from other proxies)", () =>
       tiers.flatMap((t) => Object.entries(t.counters).map(([event, n]): [Record<string, string>, number] => [{ tier: t.name, event }, n as number])),
     );
     r.gauge("s3proxy_cache_used_bytes", "Bytes held in the memory cache", () => store?.bytesHeld ?? 0);

@@ -1,7 +1,7 @@
 /**
  * The Redis tier through two proxies sharing one real redis-server, with the AWS SDK as the
  * client and a relay counting what reaches the backend: what one proxy fetched the other
- * serves without the backend, a write through one is seen through the other at once, and
+ * serves without the backend, a write through one is seen through the other once heard, and
  * killing Redis mid-run costs clients nothing but cache hits.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -14,6 +14,7 @@ import { startBackend, type Backend } from "../support/backend.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.ts";
 import { parquetBytes, polarsSumOfSquares } from "../support/polars.ts";
+import { hearing } from "../support/hearing.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
 import { startRedis, type TestRedis } from "../support/redis.ts";
 
@@ -90,27 +91,32 @@ describe("two proxies sharing one Redis", () => {
     expect(relay.count()).toBe(0);
   }, 60_000);
 
-  test("an overwrite through proxy 1 is what proxy 2 serves at once", async () => {
+  test("an overwrite through proxy 1 is what proxy 2 serves once it has heard of it", async () => {
     const key = "shared/object-1.bin";
     const old = objects.get(key)!;
     expect(await getRange(two, key, 0, 999)).toEqual(old.subarray(0, 1000)); // proxy 2 now knows the old version
     for (let round = 1; round <= 5; round++) {
       const next = randomBytes(old.length, 900 + round);
+      // Published before and after the write is forwarded: proxy 2 has heard both.
+      const heard = hearing([redisOf(two)]);
       await client(one).send(new PutObjectCommand({ Bucket: backend.bucket, Key: key, Body: next }));
+      await heard(2);
       expect(await getRange(two, key, 0, 999)).toEqual(next.subarray(0, 1000));
       const head = await client(two).send(new HeadObjectCommand({ Bucket: backend.bucket, Key: key }));
       expect(head.ETag).toBe(`"${new Bun.CryptoHasher("md5").update(next).digest("hex")}"`);
     }
   }, 30_000);
 
-  test("DeleteObjects through proxy 1 is what proxy 2 answers at once (404)", async () => {
+  test("DeleteObjects through proxy 1 is what proxy 2 answers (404) once it has heard of it", async () => {
     const key = "shared/to-delete.bin";
     const body = randomBytes(BLOCK + 5, 55);
     await client(one).send(new PutObjectCommand({ Bucket: backend.bucket, Key: key, Body: body }));
     expect(await getRange(two, key, 0, 99)).toEqual(body.subarray(0, 100));
     expect(await getRange(one, key, 0, 99)).toEqual(body.subarray(0, 100));
     await redisOf(one).flush();
+    const heard = hearing([redisOf(two)]);
     await client(one).send(new DeleteObjectsCommand({ Bucket: backend.bucket, Delete: { Objects: [{ Key: key }] } }));
+    await heard(2);
     for (const proxy of [two, one]) {
       expect(await getRange(proxy, key, 0, 99).catch((err: { name: string }) => err.name)).toBe("NoSuchKey");
     }

@@ -11,6 +11,7 @@ import type { RedisTier } from "../../src/cache/redis-tier.ts";
 import { startBackend, type Backend } from "../support/backend.ts";
 import { randomBytes, sdkClient } from "../support/clients.ts";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.ts";
+import { hearing } from "../support/hearing.ts";
 import { startTestProxy, type TestProxy } from "../support/proxy.ts";
 import { startRedisCluster, type TestRedisCluster } from "../support/redis-cluster.ts";
 
@@ -101,17 +102,24 @@ describe("three proxies sharing a Redis Cluster", () => {
     expect(relay.count()).toBe(0);
   }, 90_000);
 
-  test("PUT and DELETE through one proxy are what every other proxy serves at once", async () => {
+  test("PUT and DELETE through one proxy are what every other proxy serves once it has heard of them", async () => {
     const key = "fleet/overwritten.bin";
     const first = randomBytes(2 * BLOCK, 3);
-    await client(fleet[0]!).send(new PutObjectCommand({ Bucket: backend.bucket, Key: key, Body: first }));
+    // A write publishes twice (before and after it is forwarded): the others have heard both.
+    const through = async (writer: TestProxy, write: () => Promise<unknown>) => {
+      const heard = hearing(fleet.filter((p) => p !== writer).map(tierOf));
+      await write();
+      await heard(2);
+    };
+    await through(fleet[0]!, () => client(fleet[0]!).send(new PutObjectCommand({ Bucket: backend.bucket, Key: key, Body: first })));
     for (const proxy of fleet) expect(await getRange(proxy, key, 0, 999)).toEqual(first.subarray(0, 1000));
     for (let round = 1; round <= 3; round++) {
       const next = randomBytes(2 * BLOCK, 10 + round);
-      await client(fleet[round % 3]!).send(new PutObjectCommand({ Bucket: backend.bucket, Key: key, Body: next }));
+      const writer = fleet[round % 3]!;
+      await through(writer, () => client(writer).send(new PutObjectCommand({ Bucket: backend.bucket, Key: key, Body: next })));
       for (const proxy of fleet) expect(await getRange(proxy, key, 0, 999)).toEqual(next.subarray(0, 1000));
     }
-    await client(fleet[1]!).send(new DeleteObjectCommand({ Bucket: backend.bucket, Key: key }));
+    await through(fleet[1]!, () => client(fleet[1]!).send(new DeleteObjectCommand({ Bucket: backend.bucket, Key: key })));
     for (const proxy of fleet) expect(await getRange(proxy, key, 0, 99).catch((err: { name: string }) => err.name)).toBe("NoSuchKey");
   }, 60_000);
 });
