@@ -20,6 +20,7 @@ import { startReferenceBackend, type Fault, type ReferenceBackend } from "../sup
 import { randomBytes } from "../support/clients.ts";
 import { spawnProxy, type SpawnedProxy } from "../support/spawn.ts";
 import { startRedis, type TestRedis } from "../support/redis.ts";
+import { startRedisCluster, type TestRedisCluster } from "../support/redis-cluster.ts";
 import type { Cond, FaultKind, Op, Read, Sequence, Shape } from "./ops.ts";
 
 const SLACK_MS = 1000;
@@ -33,7 +34,10 @@ export interface FuzzConfig extends Shape {
   firstByteTimeoutMs: number;
   /** A disk tier in a fresh directory, kept across restarts. */
   disk?: boolean;
-  redis?: boolean;
+  /** A shared tier: one redis-server, or a real 3-master Redis Cluster. */
+  redis?: "server" | "cluster";
+  /** Only in longer campaigns (`bun run fuzz`), not in CI's budget. */
+  extended?: boolean;
 }
 
 export function hangBoundMs(c: FuzzConfig): number {
@@ -47,7 +51,7 @@ export class FuzzTarget {
   backend!: ReferenceBackend;
   proxy!: SpawnedProxy;
   private dir?: string;
-  private redis?: TestRedis;
+  private redis?: TestRedis | TestRedisCluster;
   /** When a stall fault last ended: the circuit breaker may be open for a while after (shared by all lanes). */
   stalledAt = -Infinity;
   stalling = 0;
@@ -57,7 +61,7 @@ export class FuzzTarget {
   async start(): Promise<void> {
     this.backend = startReferenceBackend();
     if (this.config.disk) this.dir = mkdtempSync(join(tmpdir(), "s3proxy-fuzz-"));
-    if (this.config.redis) this.redis = await startRedis();
+    if (this.config.redis) this.redis = this.config.redis === "cluster" ? await startRedisCluster() : await startRedis();
     this.proxy = await this.spawn();
   }
 
@@ -66,7 +70,7 @@ export class FuzzTarget {
     const args = ["--endpoint", this.backend.endpoint, "--no-prefetch", "--no-serve-stale-on-error", "--first-byte-timeout", `${c.firstByteTimeoutMs}ms`, "--retries", "2", "--shutdown-timeout", "1s"];
     args.push("--block-size", String(c.blockSize), "--meta-ttl", `${c.metaTtlMs}ms`, "--negative-ttl", `${c.metaTtlMs}ms`, ...c.args);
     if (this.dir) args.push("--cache-dir", this.dir);
-    if (this.redis) args.push("--redis-url", this.redis.url);
+    if (this.redis) args.push(...("seeds" in this.redis ? ["--redis-cluster", this.redis.seeds] : ["--redis-url", this.redis.url]));
     return spawnProxy(args, { AWS_ACCESS_KEY_ID: "fuzz", AWS_SECRET_ACCESS_KEY: "fuzz-secret" });
   }
 
