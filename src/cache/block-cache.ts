@@ -29,7 +29,7 @@ import type { ByteRange } from "../s3/range.ts";
 import { LruStore } from "./lru.ts";
 import type { FillBudget } from "./fill-budget.ts";
 import type { CacheStats } from "./stats.ts";
-import { RunFill, type BlockFill } from "./run-fill.ts";
+import { BlockFill, RunFill } from "./run-fill.ts";
 import { blockFromTiers, type CacheTier } from "./tier.ts";
 import { blockKey, type ObjectVersion } from "./keys.ts";
 
@@ -92,11 +92,21 @@ export class Extent {
   }
 }
 
+/**
+ * The bytes of one block a read needs, read from a tier's file: neither the whole block nor
+ * kept in memory (memory keeps what the backend filled; the page cache what the disk serves).
+ */
+class FileSlice {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
 export class BlockCache {
   readonly store: LruStore<Extent>;
   private readonly inFlight = new Map<string, BlockFill>();
   /** Each cached block's extent, by block key. */
   private readonly extents = new Map<string, Extent>();
+  /** The tiers that can read part of a block at once (disk). */
+  private readonly fileTiers: readonly CacheTier[];
 
   constructor(
     /** Bytes the memory cache may hold. */
@@ -108,6 +118,7 @@ export class BlockCache {
     /** Bounds the bytes of backend fills in flight; unbounded when absent. */
     private readonly budget?: FillBudget,
   ) {
+    this.fileTiers = tiers.filter((t) => t.blockSlice);
     this.store = new LruStore<Extent>(limit, (_, extent) => {
       for (let i = extent.first; i < extent.end; i++) {
         const key = blockKey(extent.object, i);
@@ -181,8 +192,8 @@ export class BlockCache {
   async read(o: ObjectVersion, range: ByteRange, fetchRange: FetchRange): Promise<BlockRead> {
     const first = Math.floor(range.start / this.blockSize);
     const last = Math.floor(range.end / this.blockSize);
-    // Per block: its extent when cached, else its fill (in flight, or started here for each missing run).
-    const parts: Array<Extent | BlockFill> = [];
+    // Per block: its extent when cached, the part of it a file tier read, else its fill (in flight, or started here for each missing run).
+    const parts: Array<Extent | FileSlice | BlockFill> = [];
     let cachedBlocks = 0;
     let joinedBlocks = 0;
     const fromTiers = { blocks: 0 };
@@ -191,14 +202,15 @@ export class BlockCache {
       const key = i <= last ? blockKey(o, i) : "";
       const cached = i <= last ? this.extents.get(key) : undefined;
       const pending = i <= last && !cached ? this.inFlight.get(key) : undefined;
-      const missing = i <= last && !cached && !pending;
+      const file = i <= last && !cached && !pending ? this.sliceFromFiles(o, i, range) : undefined;
+      const missing = i <= last && !cached && !pending && !file;
       if (missing && runStart === -1) runStart = i;
       if (!missing && runStart !== -1) {
         parts.push(...this.fill(o, runStart, i - 1, fetchRange, fromTiers));
         runStart = -1;
       }
-      if (cached) {
-        parts.push(cached);
+      if (cached ?? file) {
+        parts.push((cached ?? file)!);
         cachedBlocks++;
       } else if (pending) {
         parts.push(pending);
@@ -207,13 +219,13 @@ export class BlockCache {
       }
     }
     // Of the last block only the bytes up to the range's end are needed; of the others, all.
-    await Promise.all(parts.map((p, n) => (p instanceof Extent ? undefined : p.reach(first + n === last ? range.end - last * this.blockSize + 1 : p.length))));
+    await Promise.all(parts.map((p, n) => (p instanceof BlockFill ? p.reach(first + n === last ? range.end - last * this.blockSize + 1 : p.length) : undefined)));
     cachedBlocks += fromTiers.blocks;
     const read = { cachedBlocks, joinedBlocks, fetchedBlocks: parts.length - cachedBlocks - joinedBlocks };
     // A read that needs most of the fills it waited for is answered from the extents they
     // become (joined once, and reused by the next read), not from a copy of its own that the
     // next read would have to make again; so it also waits for the few bytes it does not need.
-    const runs = [...new Set(parts.flatMap((p) => (p instanceof Extent ? [] : [p.run])))];
+    const runs = [...new Set(parts.flatMap((p) => (p instanceof BlockFill ? [p.run] : [])))];
     const runBytes = runs.reduce((n, r) => n + r.expected, 0);
     if (runs.length > 0 && (runs.every((r) => r.allArrived) || range.end - range.start + 1 >= MOSTLY * runBytes)) {
       await Promise.all(runs.map((r) => r.settled));
@@ -221,6 +233,23 @@ export class BlockCache {
       if (body) return { body, ...read };
     }
     return { body: this.assemble(parts, range, first), ...read };
+  }
+
+  /** The part of block `index` that `range` needs, from the first tier of files that holds the block. */
+  private sliceFromFiles(o: ObjectVersion, index: number, range: ByteRange): FileSlice | undefined {
+    if (this.fileTiers.length === 0) return undefined;
+    const start = index * this.blockSize;
+    const length = this.blockLength(o, index);
+    const from = Math.max(range.start, start) - start;
+    const to = Math.min(range.end + 1, start + length) - start;
+    for (const tier of this.fileTiers) {
+      const bytes = tier.blockSlice!(blockKey(o, index), length, from, to);
+      if (bytes) {
+        this.stats.bytesFromTiers += bytes.byteLength;
+        return new FileSlice(bytes);
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -314,7 +343,7 @@ export class BlockCache {
    * The range from its blocks' sources: a slice of one extent as is, else the pieces joined
    * once (a fill still in flight gives views of the chunks that arrived).
    */
-  private assemble(parts: Array<Extent | BlockFill>, range: ByteRange, first: number): RangeBody {
+  private assemble(parts: Array<Extent | FileSlice | BlockFill>, range: ByteRange, first: number): RangeBody {
     const pieces: Array<Blob | Uint8Array> = [];
     for (let n = 0; n < parts.length; n++) {
       const part = parts[n]!;
@@ -325,6 +354,8 @@ export class BlockCache {
         while (parts[m + 1] === part) m++;
         pieces.push(part.slice({ start: Math.max(range.start, (first + n) * this.blockSize), end: Math.min(range.end, (first + m + 1) * this.blockSize - 1) }));
         n = m;
+      } else if (part instanceof FileSlice) {
+        pieces.push(part.bytes);
       } else {
         const blockStart = (first + n) * this.blockSize;
         pieces.push(...part.slice(Math.max(range.start, blockStart) - blockStart, Math.min(range.end + 1, blockStart + this.blockSize) - blockStart));

@@ -16,13 +16,21 @@
  *   is dropped and refetched instead of served. Durability is traded for write speed;
  *   correctness never is.
  * - Block files carry a header: magic, format, SHA-256 of the cache key, length, CRC-32 of
- *   the bytes; all checked on every read. A bad file is deleted and answered as a miss.
+ *   the bytes. A file is checked in full the first time it is read after a restart (a bad
+ *   one is deleted and answered as a miss); from then on, and for every file this process
+ *   wrote itself, a hit reads just the bytes it needs from the file (`blockSlice`), never
+ *   the whole block, and is not copied into memory. The check is not repeated per hit: it
+ *   guards against torn writes and damage while the proxy was down, not against the disk
+ *   changing a file under a running process.
+ * - Those reads are synchronous `pread`s on file descriptors kept open (a bounded set), as
+ *   nginx reads its cache files without aio: from the page cache a read costs microseconds,
+ *   where a thread-pool round trip costs more than the copy (BENCHMARKS.md). An open
+ *   descriptor also keeps a file's bytes readable after an eviction unlinks it.
  * - One process per DIR: the directory is locked with a PID file (a second proxy refuses to
  *   start; a lock left by a dead process is taken over). Two writers could otherwise evict
  *   each other's files behind each other's index.
- * - Hits are read into memory (the block cache works on bytes); serving straight from the
- *   file (`Bun.file().slice()` as a body) would need the block cache to hand out files.
  */
+import { closeSync, openSync, readSync } from "node:fs";
 import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { CacheTier, StoredMeta, TierLog } from "./tier.ts";
@@ -35,6 +43,21 @@ export const BLOCK_HEADER = 48;
 
 /** Bytes of writes queued at most (a block is at most 64 MiB): the disk tier is best effort. */
 const MAX_PENDING_BYTES = 256 * 1024 ** 2;
+
+/** Block files kept open for hits at most. */
+const OPEN_FILES = 256;
+
+/** A hit touches its file's mtime (recency across restarts) at most this often. */
+const TOUCH_EVERY_MS = 60_000;
+
+/** What the index knows of a file. */
+interface FileEntry {
+  size: number;
+  /** Written by this process, or checked in full since it started: hits may be served from the file. */
+  verified: boolean;
+  /** When a hit last set its mtime (epoch ms), 0 never: its first hit always does. */
+  touchedAt: number;
+}
 
 export interface DiskTierOptions {
   dir: string;
@@ -59,8 +82,10 @@ export class DiskTier implements CacheTier {
   readonly name = "disk";
   readonly counters = new TierCounters();
   private readonly health: TierHealth;
-  /** File name ("blocks/ab/ab…") → size on disk; Map order is recency order. */
-  private readonly index = new Map<string, number>();
+  /** File name ("blocks/ab/ab…") → what is known of it; Map order is recency order. */
+  private readonly index = new Map<string, FileEntry>();
+  /** Descriptors of block files open for hits, by file name; Map order is recency order. */
+  private readonly open = new Map<string, number>();
   private held = 0;
   /** Bytes of writes in flight, counted against the limit before they land. */
   private pending = 0;
@@ -113,15 +138,67 @@ export class DiskTier implements CacheTier {
       this.counters.misses++;
       return undefined;
     }
+    const entry = this.index.get(name);
+    if (entry) entry.verified = true;
     this.counters.hits++;
     return bytes;
+  }
+
+  /**
+   * Bytes `from` to `to` (exclusive) of a block, read at once from its file when the index
+   * holds it checked and of the right length; undefined otherwise (the caller then reads it
+   * with getBlock, which checks it) and on any failure, which also drops the file.
+   */
+  blockSlice(key: string, length: number, from: number, to: number): Uint8Array | undefined {
+    const { name } = this.nameOf("blocks", key);
+    const entry = this.index.get(name);
+    if (!entry?.verified || entry.size !== BLOCK_HEADER + length) return undefined;
+    const out = new Uint8Array(to - from);
+    try {
+      const fd = this.descriptor(name);
+      if (readSync(fd, out, 0, out.byteLength, BLOCK_HEADER + from) !== out.byteLength) throw new Error(`${name} is shorter than its index entry`);
+    } catch (err) {
+      // Gone or cut short under us (by hand): a miss, and forgotten; anything else is also a failure.
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.health.failed(err);
+      this.remove(name);
+      this.counters.misses++;
+      return undefined;
+    }
+    this.used(name, entry);
+    this.counters.hits++;
+    return out;
+  }
+
+  /** An open descriptor of a block file, opening it (and closing the least recently used beyond the bound) as needed. */
+  private descriptor(name: string): number {
+    let fd = this.open.get(name);
+    if (fd !== undefined) {
+      this.open.delete(name);
+    } else {
+      fd = openSync(join(this.opts.dir, name), "r");
+      for (const [old, oldFd] of this.open) {
+        if (this.open.size < OPEN_FILES) break;
+        this.open.delete(old);
+        closeSync(oldFd);
+      }
+    }
+    this.open.set(name, fd);
+    return fd;
+  }
+
+  /** Close a file's descriptor, if one is open: its file left the index. */
+  private closeFile(name: string): void {
+    const fd = this.open.get(name);
+    if (fd === undefined) return;
+    this.open.delete(name);
+    closeSync(fd);
   }
 
   putBlock(key: string, bytes: Uint8Array): void {
     const { name, digest } = this.nameOf("blocks", key);
     // Blocks are keyed by object version: a block already stored never changes.
     if (this.index.has(name) || this.chains.has(name)) return;
-    this.write(name, encodeBlock(digest, bytes));
+    this.write(name, encodeBlock(digest, bytes), true);
   }
 
   async getMeta(id: string): Promise<StoredMeta | undefined> {
@@ -157,24 +234,21 @@ export class DiskTier implements CacheTier {
   }
 
   async close(): Promise<void> {
+    for (const name of [...this.open.keys()]) this.closeFile(name);
     await this.flush();
     await unlock(this.opts.dir);
   }
 
   /** The file's bytes when the index knows it (marking it recently used), else a miss. */
   private async read(name: string): Promise<Uint8Array | undefined> {
-    const size = this.index.get(name);
-    if (size === undefined) {
+    const entry = this.index.get(name);
+    if (entry === undefined) {
       this.counters.misses++;
       return undefined;
     }
-    this.index.delete(name);
-    this.index.set(name, size);
-    const path = join(this.opts.dir, name);
+    this.used(name, entry);
     try {
-      const bytes = await Bun.file(path).bytes();
-      const now = new Date();
-      utimes(path, now, now).catch(() => {});
+      const bytes = await Bun.file(join(this.opts.dir, name)).bytes();
       this.health.ok();
       return bytes;
     } catch (err) {
@@ -186,8 +260,19 @@ export class DiskTier implements CacheTier {
     }
   }
 
-  /** Write a file atomically in the background, within the size bound. */
-  private write(name: string, bytes: Uint8Array): void {
+  /** Mark a file most recently used, here and (now and then) in its mtime, which a restart reads. */
+  private used(name: string, entry: FileEntry): void {
+    this.index.delete(name);
+    this.index.set(name, entry);
+    const now = Date.now();
+    if (now - entry.touchedAt < TOUCH_EVERY_MS) return;
+    entry.touchedAt = now;
+    const when = new Date(now);
+    utimes(join(this.opts.dir, name), when, when).catch(() => {});
+  }
+
+  /** Write a file atomically in the background, within the size bound; `verified`: its bytes are ours, hits may be served from it. */
+  private write(name: string, bytes: Uint8Array, verified = false): void {
     const size = bytes.byteLength;
     // Drop the write rather than overshoot the bound, or queue up memory behind a slow disk.
     if (this.pending + size > Math.min(this.opts.limitBytes, MAX_PENDING_BYTES)) return;
@@ -199,7 +284,7 @@ export class DiskTier implements CacheTier {
         await Bun.write(tmp, bytes);
         await moveInto(tmp, join(this.opts.dir, name));
         this.forget(name);
-        this.index.set(name, size);
+        this.index.set(name, { size, verified, touchedAt: 0 });
         this.held += size;
         this.counters.writes++;
         this.health.ok();
@@ -229,10 +314,11 @@ export class DiskTier implements CacheTier {
   }
 
   private forget(name: string): void {
-    const size = this.index.get(name);
-    if (size === undefined) return;
+    const entry = this.index.get(name);
+    if (entry === undefined) return;
     this.index.delete(name);
-    this.held -= size;
+    this.held -= entry.size;
+    this.closeFile(name);
   }
 
   private evictUntil(target: number): void {
@@ -265,7 +351,7 @@ export class DiskTier implements CacheTier {
     }
     found.sort((a, b) => a.mtime - b.mtime);
     for (const f of found) {
-      this.index.set(f.name, f.size);
+      this.index.set(f.name, { size: f.size, verified: false, touchedAt: 0 });
       this.held += f.size;
     }
     this.evictUntil(this.opts.limitBytes);

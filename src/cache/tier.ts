@@ -20,6 +20,8 @@ export interface CacheTier {
   getBlock(key: string, length: number): Promise<Uint8Array | undefined>;
   /** Store a block; fire and forget. */
   putBlock(key: string, bytes: Uint8Array): void;
+  /** Tiers of files: bytes `from` to `to` (exclusive) of a block of `length` bytes, read at once, or undefined. */
+  blockSlice?(key: string, length: number, from: number, to: number): Uint8Array | undefined;
   getMeta(id: string): Promise<StoredMeta | undefined>;
   putMeta(id: string, stored: StoredMeta): void;
   /**

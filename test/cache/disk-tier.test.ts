@@ -147,6 +147,74 @@ describe("across restarts", () => {
   });
 });
 
+describe("hits read from the file", () => {
+  test("a block this process wrote answers any slice of it at once, exactly its bytes", async () => {
+    const dir = freshDir();
+    const tier = await open(dir);
+    const bytes = randomBytes(70_000, 3);
+    tier.putBlock("k", bytes);
+    expect(tier.blockSlice("k", bytes.length, 0, 10)).toBeUndefined(); // not written yet
+    await tier.flush();
+    expect(tier.blockSlice("k", bytes.length, 0, bytes.length)).toEqual(bytes);
+    expect(tier.blockSlice("k", bytes.length, 1234, 5678)).toEqual(bytes.subarray(1234, 5678));
+    expect(tier.blockSlice("k", bytes.length - 1, 0, 10)).toBeUndefined(); // another length: another block
+    expect(tier.counters.hits).toBe(2);
+    await tier.close();
+  });
+
+  test("after a restart a file is read in slices only once it was checked in full, and a damaged one never is", async () => {
+    const dir = freshDir();
+    const first = await open(dir);
+    first.putBlock("good", randomBytes(50_000, 1));
+    first.putBlock("bad", randomBytes(50_000, 2));
+    await first.close();
+    const path = blockPath(dir, "bad");
+    const damaged = readFileSync(path);
+    damaged[BLOCK_HEADER + 9]! ^= 0x40;
+    writeFileSync(path, damaged);
+
+    const second = await open(dir);
+    expect(second.blockSlice("good", 50_000, 0, 100)).toBeUndefined();
+    expect(second.blockSlice("bad", 50_000, 1000, 1100)).toBeUndefined(); // the flipped byte is outside this slice
+    expect(await second.getBlock("good", 50_000)).toEqual(randomBytes(50_000, 1));
+    expect(await second.getBlock("bad", 50_000)).toBeUndefined();
+    expect(second.blockSlice("good", 50_000, 0, 100)).toEqual(randomBytes(50_000, 1).subarray(0, 100));
+    expect(second.blockSlice("bad", 50_000, 1000, 1100)).toBeUndefined();
+    await second.close();
+  });
+
+  test("a file deleted or cut short under the running tier is a miss, and forgotten", async () => {
+    const dir = freshDir();
+    const tier = await open(dir);
+    tier.putBlock("gone", randomBytes(10_000, 1));
+    tier.putBlock("short", randomBytes(10_000, 2));
+    await tier.flush();
+    rmSync(blockPath(dir, "gone"));
+    writeFileSync(blockPath(dir, "short"), readFileSync(blockPath(dir, "short")).subarray(0, 5_000));
+    expect(tier.blockSlice("gone", 10_000, 0, 10)).toBeUndefined();
+    expect(tier.blockSlice("short", 10_000, 9_000, 10_000)).toBeUndefined();
+    expect(tier.files).toBe(0);
+    await tier.close();
+  });
+
+  test("a file evicted after it was opened for a hit is closed, so its space is freed", async () => {
+    const dir = freshDir();
+    const size = 100_000;
+    const tier = await open(dir, 2 * (size + BLOCK_HEADER));
+    tier.putBlock("old", randomBytes(size, 1));
+    await tier.flush();
+    expect(tier.blockSlice("old", size, 0, 10)).toEqual(randomBytes(size, 1).subarray(0, 10));
+    const openBefore = readdirSync("/proc/self/fd").length;
+    tier.putBlock("a", randomBytes(size, 3));
+    tier.putBlock("b", randomBytes(size, 4));
+    await tier.flush();
+    expect(tier.blockSlice("old", size, 0, 10)).toBeUndefined();
+    expect(statSync(blockPath(dir, "old"), { throwIfNoEntry: false })).toBeUndefined();
+    expect(readdirSync("/proc/self/fd").length).toBe(openBefore - 1);
+    await tier.close();
+  });
+});
+
 describe("one process per directory", () => {
   test("a directory locked by a live process refuses a second tier; a lock left by a dead process is taken over", async () => {
     const dir = freshDir();

@@ -150,6 +150,36 @@ describe("disk tier through the proxy", () => {
     await second.stop();
   }, 60_000);
 
+  test("blocks memory no longer holds are answered from their files: byte-exact, zero backend requests, memory left as it was", async () => {
+    const dir = freshDir();
+    // Memory for 16 of the objects' 33 blocks, and ranges of up to two blocks (the longest --cache-size allows is a quarter of it).
+    const proxy = await startProxy(dir, { "cache-size": String(16 * BLOCK) });
+    await readAll(proxy.endpoint);
+    await diskOf(proxy).flush();
+    const memory = proxy.cache!.store;
+    const before = { evictions: memory.evictions, hits: diskOf(proxy).counters.hits };
+
+    relay.reset();
+    // Every range again, within one block (a file slice as the body) and across blocks (slices read and joined).
+    await readAll(proxy.endpoint);
+    for (const [key, body] of objects) {
+      for (let start = 17; start < body.length; start += BLOCK) {
+        const end = Math.min(body.length - 1, start + 4000);
+        const res = await fetch(`${proxy.endpoint}/${backend.bucket}/${key}`, { headers: { range: `bytes=${start}-${end}` } });
+        expect(res.status).toBe(206);
+        expect(res.headers.get("content-length")).toBe(String(end - start + 1));
+        expect(res.headers.get("content-type")).toBe("binary/octet-stream"); // as the backend stored it, not Bun's default for files
+        expect(res.headers.get("content-disposition")).toBeNull();
+        expect(await res.bytes()).toEqual(new Uint8Array(body.subarray(start, end + 1)));
+      }
+    }
+    expect(relay.count()).toBe(0);
+    expect(diskOf(proxy).counters.hits).toBeGreaterThan(before.hits);
+    // Hits from files are not copied back into memory, so they evicted nothing there.
+    expect(memory.evictions).toBe(before.evictions);
+    await proxy.stop();
+  }, 60_000);
+
   test("filling more than --disk-cache-size keeps the directory within it", async () => {
     const dir = freshDir();
     const proxy = await startProxy(dir, { "disk-cache-size": "1MiB", "cache-size": "1MiB" });
