@@ -15,6 +15,7 @@ import { startBackend } from "./peers.ts";
 import { describeMachine, renderReport } from "./report.ts";
 import { blockSize } from "./scenarios/block-size.ts";
 import { coalesce } from "./scenarios/coalesce.ts";
+import { fleet } from "./scenarios/fleet.ts";
 import { hitThroughput } from "./scenarios/hit-throughput.ts";
 import { load } from "./scenarios/load.ts";
 import { memory } from "./scenarios/memory.ts";
@@ -35,6 +36,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   memory,
   load,
   "block-size": blockSize,
+  fleet,
 };
 
 interface Args {

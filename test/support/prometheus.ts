@@ -43,3 +43,23 @@ export async function fillsSettled(endpoint: string, tls?: { ca: string }): Prom
   }
   throw new Error("cache fills still in flight after 2 s");
 }
+
+/**
+ * Wait until the lower tiers' writes have landed: a fill reaches the tiers in the background
+ * once it is in memory, and no gauge counts the writes still on their way, so wait until the
+ * tiers' `writes` counter has stood still for `quietMs`. A dropped write never counts: it
+ * shows as a miss of the next proxy, which is what a fleet measurement should show anyway.
+ */
+export async function tierWritesSettled(endpoint: string, quietMs = 300, tls?: { ca: string }): Promise<void> {
+  await fillsSettled(endpoint, tls);
+  const writes = async () => metricValue(await scrape(`${endpoint}/_s3proxy/metrics`, tls), "s3proxy_cache_tier_events_total", { event: "writes" });
+  const deadline = performance.now() + 30_000;
+  let last = await writes();
+  let since = performance.now();
+  while (performance.now() - since < quietMs) {
+    if (performance.now() > deadline) throw new Error("cache tier writes still landing after 30 s");
+    await Bun.sleep(25);
+    const now = await writes();
+    if (now !== last) [last, since] = [now, performance.now()];
+  }
+}

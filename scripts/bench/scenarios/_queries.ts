@@ -1,8 +1,8 @@
 /**
- * The query workload shared by the `query`, `pushdown` and `block-size` scenarios: a set of
- * Polars queries over a Parquet dataset, read from local files or through an S3 endpoint,
- * a runner that measures them through each path with the relay (the S3-shaped link)
- * counting backend requests, and the tables every query scenario reports.
+ * The query workload shared by the `query`, `pushdown`, `block-size` and `fleet` scenarios:
+ * a set of Polars queries over a Parquet dataset, read from local files or through an S3
+ * endpoint, a runner that measures them through each path with the relay (the S3-shaped
+ * link) counting backend requests, and the tables every query scenario reports.
  */
 import pl from "nodejs-polars";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,11 +11,11 @@ import { join } from "node:path";
 import type { BenchContext } from "../config.ts";
 import { ensureDataset, uploadDataset, type Dataset, type DatasetShape } from "../dataset.ts";
 import { startNginx } from "../nginx.ts";
-import { startOurs, startRelay, type Peer, type Relay } from "../peers.ts";
+import { startOurs, startRelay, stopAll, type Peer, type Relay } from "../peers.ts";
 import { formatBytes, formatRatio, formatSummary, ratio, summarize, type Summary } from "../stats.ts";
 import type { BarChart, Table } from "../types.ts";
 import type { Query } from "./_query-sets.ts";
-import { fillsSettled } from "../../../test/support/prometheus.ts";
+import { fillsSettled, tierWritesSettled } from "../../../test/support/prometheus.ts";
 
 /** `settle`: the endpoint is ours, whose fills may still be arriving after it answered. */
 export type Source = { kind: "local" } | { kind: "s3"; endpoint: string; settle?: boolean };
@@ -46,8 +46,12 @@ export type Path =
   | { label: string; kind: "nginx"; blockSize: number }
   /** Ours with a disk tier: a cold run, then the query again from a restarted process on the same directory. */
   | { label: string; kind: "ours-disk"; blockSize: number }
-  /** Two of ours sharing a Redis tier: the first runs the query cold, the second runs it again. */
-  | { label: string; kind: "ours-redis"; blockSize: number; redisUrl: string; flush: () => Promise<unknown> };
+  /**
+   * Several of ours sharing a tier (`tierFlags`: one Redis, a Redis Cluster), emptied by `flush`
+   * first: the first proxy runs the query cold, then each next one runs it again. `proxies`
+   * names each proxy's row after the label ("<label> <proxy>").
+   */
+  | { label: string; kind: "ours-shared"; blockSize: number; tierFlags: string[]; proxies: string[]; flush: () => Promise<unknown> };
 
 /** Local files, direct, ours and (when installed) nginx: the paths every query scenario compares. */
 export function basePaths(ctx: BenchContext, blockSize: number): Path[] {
@@ -60,7 +64,7 @@ export function basePaths(ctx: BenchContext, blockSize: number): Path[] {
   return paths;
 }
 
-/** Per path label (ours: "<label> cold", "<label> warm" and "<label> warm again"; nginx: "<label> cold" once and "<label> warm") and query name. */
+/** Per path label (ours: "<label> cold", "<label> warm" and "<label> warm again"; nginx: "<label> cold" once and "<label> warm"; a shared tier: "<label> <proxy>") and query name. */
 export type Results = Map<string, Map<string, Measurement>>;
 
 export interface Workload {
@@ -141,17 +145,18 @@ export async function measureQueries(ctx: BenchContext, w: Workload, paths: Path
             } finally {
               rmSync(dir, { recursive: true, force: true });
             }
-          } else if (path.kind === "ours-redis") {
-            await path.flush(); // "cold" means nothing in Redis either
-            const flags = ["--block-size", String(path.blockSize), "--redis-url", path.redisUrl];
-            const one = await startOurs(w.relay.endpoint, ctx.backend, flags);
-            const two = await startOurs(w.relay.endpoint, ctx.backend, flags, "ours (second)");
+          } else if (path.kind === "ours-shared") {
+            await path.flush(); // "cold" means nothing in the shared tier either
+            const flags = ["--block-size", String(path.blockSize), ...path.tierFlags];
+            const fleet = await Promise.all(path.proxies.map((name) => startOurs(w.relay.endpoint, ctx.backend, flags, `ours (${path.label} ${name})`)));
             try {
-              await record(`${path.label} cold`, query, { kind: "s3", endpoint: one.endpoint, settle: true });
-              await Bun.sleep(500); // let the Redis writes land
-              await record(`${path.label} second proxy`, query, { kind: "s3", endpoint: two.endpoint, settle: true });
+              for (const [i, proxy] of fleet.entries()) {
+                // Otherwise this proxy fetches from the backend what the one before is still writing to the tier.
+                if (i > 0) await tierWritesSettled(fleet[i - 1]!.endpoint);
+                await record(`${path.label} ${path.proxies[i]}`, query, { kind: "s3", endpoint: proxy.endpoint, settle: true });
+              }
             } finally {
-              await Promise.all([one.stop(), two.stop()]);
+              await stopAll(...fleet);
             }
           } else {
             let nginx = nginxPeers.get(path.label);
@@ -186,13 +191,14 @@ export function figure(results: Results, label: string, query: string, f: "ms" |
   return summarize(results.get(label)?.get(query)?.[f] ?? []);
 }
 
-/**
- * The tables every query scenario reports: wall time per path, backend requests and bytes
- * per path (counted at the relay), and the ratios of ours against direct, local and nginx.
- */
-export function queryTables(results: Results, queries: Query[]): Table[] {
+/** The sum over `queries` of one path's median wall times, ms. */
+export function totalMs(results: Results, label: string, queries: Query[]): number {
+  return queries.reduce((sum, q) => sum + figure(results, label, q.name, "ms").median, 0);
+}
+
+/** Wall time per path, and backend requests and bytes per path (counted at the relay). */
+export function measureTables(results: Results, queries: Query[]): Table[] {
   const labels = [...results.keys()];
-  const ms = (label: string, q: string) => figure(results, label, q, "ms").median;
   return [
     {
       caption: "Wall time per query, ms",
@@ -204,17 +210,32 @@ export function queryTables(results: Results, queries: Query[]): Table[] {
       columns: ["path", ...queries.map((q) => q.name)],
       rows: labels.filter((l) => l !== "local").map((l) => [l, ...queries.map((q) => `${figure(results, l, q.name, "requests").median} (${formatBytes(figure(results, l, q.name, "bytes").median)})`)]),
     },
-    {
-      caption: "Ratios (same run)",
-      columns: ["query", "ours warm ÷ local", "direct ÷ ours warm (speedup)", "ours cold ÷ direct", "ours warm ÷ nginx warm"],
-      rows: queries.map((q) => [
-        q.name,
-        formatRatio(ratio(ms("ours warm", q.name), ms("local", q.name))),
-        formatRatio(ratio(ms("direct", q.name), ms("ours warm", q.name))),
-        formatRatio(ratio(ms("ours cold", q.name), ms("direct", q.name))),
-        formatRatio(ratio(ms("ours warm", q.name), ms("nginx warm", q.name))),
-      ]),
-    },
+  ];
+}
+
+/** `[of, to]`: a column of the ratio table, the median wall time of path `of` ÷ that of path `to`; `title` defaults to "of ÷ to". */
+export type RatioColumn = [of: string, to: string, title?: string];
+
+/** Per query, ratios of two paths' median wall times (same run). */
+export function ratioTable(results: Results, queries: Query[], columns: RatioColumn[]): Table {
+  const ms = (label: string, q: string) => figure(results, label, q, "ms").median;
+  return {
+    caption: "Ratios (same run)",
+    columns: ["query", ...columns.map(([of, to, title]) => title ?? `${of} ÷ ${to}`)],
+    rows: queries.map((q) => [q.name, ...columns.map(([of, to]) => formatRatio(ratio(ms(of, q.name), ms(to, q.name))))]),
+  };
+}
+
+/** The tables of the `query` and `pushdown` scenarios: the measurements, and ours against local, direct and nginx. */
+export function queryTables(results: Results, queries: Query[]): Table[] {
+  return [
+    ...measureTables(results, queries),
+    ratioTable(results, queries, [
+      ["ours warm", "local"],
+      ["direct", "ours warm", "direct ÷ ours warm (speedup)"],
+      ["ours cold", "direct"],
+      ["ours warm", "nginx warm"],
+    ]),
   ];
 }
 

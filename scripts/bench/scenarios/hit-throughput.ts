@@ -2,9 +2,9 @@
  * Cache-hit throughput: wrk hammers one range that every server answers from memory
  * (ours and nginx warmed first), at each range size and connection count.
  */
-import { loadavg } from "node:os";
 import { signedGetHeaders } from "../client-signing.ts";
 import { objectBytes, putObject, type BenchContext } from "../config.ts";
+import { loadAverage, loadNote } from "../load-average.ts";
 import { startNginx } from "../nginx.ts";
 import { AUTH_FLAGS, startOurs, startRaw, stopAll, type Peer } from "../peers.ts";
 import { atLeast, formatBytes, formatSummary, ratio, summarize, type Summary } from "../stats.ts";
@@ -41,7 +41,7 @@ export async function hitThroughput(ctx: BenchContext): Promise<ScenarioResult> 
     result.notes.push("Not measured: wrk is not installed (the smoke run does not install it).");
     return result;
   }
-  const loadBefore = loadavg();
+  const loadBefore = loadAverage();
   const objectSize = Math.max(...config.hit.sizes) * 8;
   await putObject(backend, KEY, objectBytes(objectSize));
   const peers: Peer[] = [];
@@ -136,8 +136,7 @@ export async function hitThroughput(ctx: BenchContext): Promise<ScenarioResult> 
         })),
       ),
     });
-    const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(", ");
-    result.notes.push(`Load average (1, 5, 15 min) before the scenario: ${load(loadBefore)}; after: ${load(loadavg())}.`);
+    result.notes.push(loadNote(loadBefore));
     for (const size of config.hit.sizes) {
       for (const conns of config.hit.connections) {
         result.notes.push(`TLS ÷ plain HTTP (ours, auth off), ${formatBytes(size)} hits, c${conns}: ${formatSummary(rel(TLS, "ours", size, conns), 2)}× (median of per-repetition ratios, min–max).`);
