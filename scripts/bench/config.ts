@@ -24,6 +24,8 @@ export interface BenchConfig {
   memory: { clients: number; durationSec: number; objectSize: number; objects: number; cacheSize: number; rangeSize: number };
   load: { clients: number; durationSec: number; cacheSize: number; coldObjectSize: number };
   blockSizes: number[];
+  /** Random ranges over an object `objectSize` large, with a memory cache of `cacheSize` in front of the disk tier. */
+  disk: { objectSize: number; cacheSize: number; sizes: number[]; connections: number };
 }
 
 export const FULL: BenchConfig = {
@@ -42,6 +44,7 @@ export const FULL: BenchConfig = {
   memory: { clients: 256, durationSec: 60, objectSize: 1024 * MiB, objects: 2, cacheSize: 256 * MiB, rangeSize: MiB },
   load: { clients: 1000, durationSec: 60, cacheSize: 256 * MiB, coldObjectSize: 256 * MiB },
   blockSizes: [256 * KiB, MiB, 4 * MiB],
+  disk: { objectSize: 512 * MiB, cacheSize: 64 * MiB, sizes: [4 * KiB, 64 * KiB], connections: 32 },
 };
 
 export const SMOKE: BenchConfig = {
@@ -60,6 +63,7 @@ export const SMOKE: BenchConfig = {
   memory: { clients: 8, durationSec: 1, objectSize: 4 * MiB, objects: 1, cacheSize: 8 * MiB, rangeSize: 64 * KiB },
   load: { clients: 16, durationSec: 1, cacheSize: 16 * MiB, coldObjectSize: 4 * MiB },
   blockSizes: [256 * KiB, MiB],
+  disk: { objectSize: 8 * MiB, cacheSize: 2 * MiB, sizes: [4 * KiB], connections: 8 },
 };
 
 export interface BenchContext {

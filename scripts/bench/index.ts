@@ -15,6 +15,7 @@ import { startBackend } from "./peers.ts";
 import { describeMachine, renderReport } from "./report.ts";
 import { blockSize } from "./scenarios/block-size.ts";
 import { coalesce } from "./scenarios/coalesce.ts";
+import { diskHits } from "./scenarios/disk-hits.ts";
 import { fleet } from "./scenarios/fleet.ts";
 import { hitThroughput } from "./scenarios/hit-throughput.ts";
 import { load } from "./scenarios/load.ts";
@@ -37,6 +38,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   load,
   "block-size": blockSize,
   fleet,
+  "disk-hits": diskHits,
 };
 
 interface Args {

@@ -35,11 +35,14 @@ export interface WrkOptions {
   durationSec: number;
   headers?: Record<string, string>;
   threads?: number;
+  /** A wrk Lua script (its path) that builds each request, e.g. a different range each time. */
+  script?: string;
 }
 
 export async function runWrk(o: WrkOptions): Promise<WrkResult> {
   const cmd = ["wrk", `-t${o.threads ?? 1}`, `-c${o.connections}`, `-d${o.durationSec}s`, "--latency", "--timeout", "10s"];
   for (const [name, value] of Object.entries(o.headers ?? {})) cmd.push("-H", `${name}: ${value}`);
+  if (o.script) cmd.push("-s", o.script);
   cmd.push(o.url);
   const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);

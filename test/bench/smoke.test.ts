@@ -11,7 +11,7 @@ import { join } from "node:path";
 const out = mkdtempSync(join(tmpdir(), "bench-smoke-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const SCENARIOS = ["hit-throughput", "miss-overhead", "query", "pushdown", "signed-ranges", "coalesce", "memory", "load", "block-size", "fleet"];
+const SCENARIOS = ["hit-throughput", "miss-overhead", "query", "pushdown", "signed-ranges", "coalesce", "memory", "load", "block-size", "fleet", "disk-hits"];
 
 test("the smoke bench runs every scenario and writes BENCHMARKS.md, one SVG chart and one result file per scenario", async () => {
   const proc = Bun.spawn(["bun", join(import.meta.dir, "../../scripts/bench/index.ts"), "--smoke", "--out", out], { stdout: "pipe", stderr: "pipe" });
