@@ -38,7 +38,8 @@ export interface AuthResult {
   credentials?: Credentials;
 }
 
-export type Authenticate = (op: S3Operation, req: Request) => Promise<AuthResult>;
+/** Synchronous where nothing has to be waited for (`--auth none`), so a cache hit needs no promise. */
+export type Authenticate = (op: S3Operation, req: Request) => AuthResult | Promise<AuthResult>;
 
 /** A key a client may sign with, and the buckets it is limited to (undefined: all). */
 export interface KnownKey {
@@ -156,7 +157,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
       if (!opts.webIdentity) throw new Error("auth mode web-identity needs an STS exchanger");
       return webIdentity;
     case "none":
-      return async (_op, req) => ({ identity: { mode: "none", principal: "anonymous" }, body: req.body });
+      return (_op, req) => ({ identity: { mode: "none", principal: "anonymous" }, body: req.body });
   }
 }
 

@@ -151,8 +151,15 @@ export async function recordAnswer(res: Response): Promise<RecordedAnswer | unde
   return body.byteLength > MAX_RECORDED_BODY ? undefined : { status: res.status, headers: objectHeaders(res.headers), body };
 }
 
+/** The version last made from each metadata entry: the hit path asks for it on every request. */
+const versions = new WeakMap<ObjectMeta, ObjectVersion>();
+
 export function versionOf(name: ObjectName, meta: ObjectMeta): ObjectVersion {
-  return { bucket: name.bucket, key: name.key, versionId: name.versionId, etag: meta.etag, size: meta.size };
+  const known = versions.get(meta);
+  if (known && known.bucket === name.bucket && known.key === name.key && known.versionId === name.versionId) return known;
+  const version = { bucket: name.bucket, key: name.key, versionId: name.versionId, etag: meta.etag, size: meta.size };
+  versions.set(meta, version);
+  return version;
 }
 
 /** The headers of an answer that describe the object (or error), without the per-response ones. */

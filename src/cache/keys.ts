@@ -38,7 +38,12 @@ export function parseMetaKey(id: string): ObjectName | undefined {
   return { bucket: id.slice(0, afterBucket), key: id.slice(afterLength + 1 + length), ...(length > 0 ? { versionId } : {}) };
 }
 
+/** What follows the index in each block key of a version, built once per version object (they are never mutated). */
+const blockSuffixes = new WeakMap<ObjectVersion, string>();
+
 /** Block `index` of one object version. */
 export function blockKey(o: ObjectVersion, index: number): string {
-  return `${index}${SEP}${o.etag}${SEP}${metaKey(o.bucket, o.key, o.versionId)}`;
+  let suffix = blockSuffixes.get(o);
+  if (suffix === undefined) blockSuffixes.set(o, (suffix = `${SEP}${o.etag}${SEP}${metaKey(o.bucket, o.key, o.versionId)}`));
+  return index + suffix;
 }

@@ -15,7 +15,7 @@
 import { S3Error } from "../s3/errors.ts";
 import { queryValue, type S3Operation } from "../s3/operation.ts";
 import { parseContentRange, parseRange, rangeLength, type ByteRange } from "../s3/range.ts";
-import { type BlockCache, bytesOf, type Chunks, type RangeBody } from "./block-cache.ts";
+import { type BlockCache, type BlockRead, bytesOf, type Chunks, type RangeBody } from "./block-cache.ts";
 import { decide, discoveryPlan, type Limits, type ReadRequest } from "./decide.ts";
 import { Discoverer, metaFromResponse, objectHeaders, recordAnswer, versionOf, type Upstream } from "./discovery.ts";
 import { metaKey, parseMetaKey, type ObjectName, type ObjectVersion } from "./keys.ts";
@@ -89,7 +89,7 @@ export class ReadThroughCache {
   /** Answer a GetObject or HeadObject the cache policy allowed; undefined means "forward it". */
   async serve(op: S3Operation): Promise<CacheAnswer | undefined> {
     const name: ObjectName = { bucket: op.bucket!, key: op.key!, versionId: queryValue(op, "versionId") };
-    const req: ReadRequest = { head: op.method === "HEAD", range: op.method === "HEAD" ? undefined : parseRange(op.headers.get("range")), headers: op.headers };
+    const req = readRequest(op);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.answer(name, req);
@@ -142,6 +142,33 @@ export class ReadThroughCache {
       meta = found.meta;
     }
 
+    const now = this.decideOn(req, meta, result);
+    if (now === undefined || !("wanted" in now)) return now;
+    const version = versionOf(name, meta);
+    const cached = this.blocks.readCached(version, now.wanted);
+    const read = cached ? { body: cached, cachedBlocks: 1, joinedBlocks: 0, fetchedBlocks: 0 } : await this.blocks.read(version, now.wanted, (o, r) => this.fetchRange(o, r));
+    // What this request cost the backend: nothing (HIT, even when it waited for another's fetch), some of it, or all.
+    if (result === "HIT") result = read.fetchedBlocks === 0 ? "HIT" : read.cachedBlocks + read.joinedBlocks === 0 ? "MISS" : "PARTIAL";
+    return this.bytesAnswer(meta, now, result, read);
+  }
+
+  /**
+   * The answer when the metadata and every block it needs are in memory, with no promise on
+   * the way (the hit path runs once per request); undefined when it takes more: serve() then.
+   */
+  answerFromMemory(op: S3Operation): CacheAnswer | undefined {
+    const name: ObjectName = { bucket: op.bucket!, key: op.key!, versionId: op.query.length === 0 ? undefined : queryValue(op, "versionId") };
+    const known = this.meta.get(name.bucket, name.key, name.versionId);
+    if (known?.kind !== "found") return undefined;
+    const req = readRequest(op);
+    const now = this.decideOn(req, known.meta, "HIT");
+    if (now === undefined || !("wanted" in now)) return now;
+    const body = this.blocks.readCached(versionOf(name, known.meta), now.wanted);
+    return body && this.bytesAnswer(known.meta, now, "HIT", { body, cachedBlocks: 1, joinedBlocks: 0, fetchedBlocks: 0 });
+  }
+
+  /** The decision on metadata in hand: an answer, a forward (undefined), or the bytes to read (and with what status). */
+  private decideOn(req: ReadRequest, meta: ObjectMeta, result: CacheResult): CacheAnswer | undefined | { wanted: ByteRange; status: 200 | 206 } {
     const decision = decide(req, meta, this.opts);
     switch (decision.kind) {
       case "forward":
@@ -157,15 +184,14 @@ export class ReadThroughCache {
         return { kind: "object", status: 200, head: true, meta, result };
     }
     if (decision.range === undefined) return { kind: "object", status: 200, head: false, meta, result, body: new Uint8Array(0) };
-    const wanted = decision.range;
-    const version = versionOf(name, meta);
-    const cached = this.blocks.readCached(version, wanted);
-    const read = cached ? { body: cached, cachedBlocks: 1, joinedBlocks: 0, fetchedBlocks: 0 } : await this.blocks.read(version, wanted, (o, r) => this.fetchRange(o, r));
-    // What this request cost the backend: nothing (HIT, even when it waited for another's fetch), some of it, or all.
-    if (result === "HIT") result = read.fetchedBlocks === 0 ? "HIT" : read.cachedBlocks + read.joinedBlocks === 0 ? "MISS" : "PARTIAL";
+    return { wanted: decision.range, status: decision.status };
+  }
+
+  /** The answer with a range's bytes, counted. */
+  private bytesAnswer(meta: ObjectMeta, bytes: { wanted: ByteRange; status: 200 | 206 }, result: CacheResult, read: BlockRead): CacheAnswer {
     if (result === "STALE") this.stats.staleServed++;
-    this.count(result, rangeLength(wanted), read.cachedBlocks, read.joinedBlocks + read.fetchedBlocks);
-    return { kind: "object", status: decision.status, head: false, meta, result, range: wanted, body: read.body };
+    this.count(result, rangeLength(bytes.wanted), read.cachedBlocks, read.joinedBlocks + read.fetchedBlocks);
+    return { kind: "object", status: bytes.status, head: false, meta, result, range: bytes.wanted, body: read.body };
   }
 
   /** Learn an object from a whole-object GET the caller forwarded (headers only; bytes when small). */
@@ -310,6 +336,10 @@ export class ReadThroughCache {
       if (footer && footer.start < tail!.start) await this.blocks.read(version, footer, (o, r) => this.fetchRange(o, r));
     })().catch(() => {});
   }
+}
+
+function readRequest(op: S3Operation): ReadRequest {
+  return { head: op.method === "HEAD", range: op.method === "HEAD" ? undefined : parseRange(op.headers.get("range")), headers: op.headers };
 }
 
 /**

@@ -47,21 +47,30 @@ export function accessEntry(method: string, path: string, res: Response, record:
   return entry;
 }
 
-/** The fields of the pretty line after the request line, in order. */
-const LINE_FIELDS = ["requestId", "keyId", "op", "bucket", "key", "range", "bytes", "cache", "ms", "upstreamMs"] as const;
-
-/** `GET /bucket/key 206 requestId=… op=GetObject … ms=0.41`: the request line first, then key=value pairs. */
+/**
+ * `GET /bucket/key 206 requestId=… op=GetObject … ms=0.41`: the request line first, then
+ * key=value pairs. Written out field by field (it runs once per request): the fields the
+ * proxy makes itself (ids, operation, numbers, cache result) never need quoting.
+ */
 export function formatAccessLine(e: AccessEntry): string {
-  let line = `${e.method} ${e.path} ${e.status}`;
-  for (const k of LINE_FIELDS) {
-    const v = e[k];
-    if (v !== undefined) line += ` ${k}=${logfmtValue(String(v))}`;
-  }
+  let line = `${e.method} ${e.path} ${e.status} requestId=${e.requestId}`;
+  if (e.keyId !== undefined) line += ` keyId=${logfmtValue(e.keyId)}`;
+  if (e.op !== undefined) line += ` op=${e.op}`;
+  if (e.bucket !== undefined) line += ` bucket=${logfmtValue(e.bucket)}`;
+  if (e.key !== undefined) line += ` key=${logfmtValue(e.key)}`;
+  if (e.range !== undefined) line += ` range=${logfmtValue(e.range)}`;
+  if (e.bytes !== undefined) line += ` bytes=${e.bytes}`;
+  if (e.cache !== undefined) line += ` cache=${e.cache}`;
+  line += ` ms=${e.ms}`;
+  if (e.upstreamMs !== undefined) line += ` upstreamMs=${e.upstreamMs}`;
   return line;
 }
 
 function logfmtValue(v: string): string {
-  return /^[^\s"=\\]+$/.test(v) ? v : JSON.stringify(v);
+  if (/^[^\s"=\\]+$/.test(v)) return v;
+  // Quoted as JSON would quote it; only a value with quotes, backslashes or control characters needs JSON's escaping.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters JSON escapes
+  return /["\\\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/.test(v) ? JSON.stringify(v) : `"${v}"`;
 }
 
 /**

@@ -64,6 +64,7 @@ export class ProxyMetrics {
   private readonly upstreamErrors;
   private readonly authFailures;
   private readonly topObjects = new TopN(TOP_CAPACITY);
+  private readonly perRequest = new Map<string, { requests: { value: number }; duration: (seconds: number) => void }>();
 
   constructor(private readonly sources: MetricSources) {
     this.now = sources.now ?? Date.now;
@@ -129,8 +130,9 @@ export class ProxyMetrics {
   /** Record a finished request (called once per request by the pipeline). */
   requestFinished(record: RequestRecord, res: Response, ms: number): void {
     const operation = record.op?.kind ?? "Invalid";
-    this.requests.inc({ operation, status: String(res.status) });
-    this.duration.observe(ms / 1000, { operation });
+    const series = this.seriesOf(operation, res.status);
+    series.requests.value++;
+    series.duration(ms / 1000);
     if (record.upstreamMs !== undefined) {
       this.upstreamDuration.observe(record.upstreamMs / 1000, { operation });
       this.forwardedBytes.inc({}, bodyBytes(res) ?? 0);
@@ -140,6 +142,14 @@ export class ProxyMetrics {
     else if (record.error === "GatewayTimeout") this.recordUpstreamError("timeout");
     if (record.authFailure !== undefined) this.recordAuthFailure(record.authFailure);
     if ((record.cache === "HIT" || record.cache === "PARTIAL") && record.op?.key !== undefined) this.topObjects.add(`${record.op.bucket}/${record.op.key}`);
+  }
+
+  /** The request series of an operation and status, kept: looked up once, not labelled per request. */
+  private seriesOf(operation: string, status: number): { requests: { value: number }; duration: (seconds: number) => void } {
+    const key = `${operation} ${status}`;
+    let series = this.perRequest.get(key);
+    if (!series) this.perRequest.set(key, (series = { requests: this.requests.series({ operation, status: String(status) }), duration: this.duration.observer({ operation }) }));
+    return series;
   }
 
   recordUpstreamError(kind: UpstreamErrorKind): void {

@@ -58,10 +58,15 @@ export class Counter implements Metric {
   ) {}
 
   inc(labels: Labels = {}, by = 1): void {
+    this.series(labels).value += by;
+  }
+
+  /** One label set's series, to keep and increment directly (no label key per increment). */
+  series(labels: Labels): { value: number } {
     const key = labelKey(labels);
-    const entry = this.values.get(key);
-    if (entry) entry.value += by;
-    else this.values.set(key, { labels, value: by });
+    let entry = this.values.get(key);
+    if (!entry) this.values.set(key, (entry = { labels, value: 0 }));
+    return entry;
   }
 
   get(labels: Labels = {}): number {
@@ -92,14 +97,27 @@ export class Histogram implements Metric {
   ) {}
 
   observe(value: number, labels: Labels = {}): void {
+    this.observer(labels)(value);
+  }
+
+  /** One label set's observe function, to keep and call directly (no label key per observation). */
+  observer(labels: Labels): (value: number) => void {
     const key = labelKey(labels);
     let s = this.series.get(key);
     if (!s) this.series.set(key, (s = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    // Buckets are rendered cumulatively; only the first bucket that fits is counted here.
-    const i = this.buckets.findIndex((le) => value <= le);
-    if (i >= 0) s.counts[i]!++;
-    s.sum += value;
-    s.count++;
+    const series = s;
+    const buckets = this.buckets;
+    return (value) => {
+      // Buckets are rendered cumulatively; only the first bucket that fits is counted here.
+      for (let i = 0; i < buckets.length; i++) {
+        if (value <= buckets[i]!) {
+          series.counts[i]!++;
+          break;
+        }
+      }
+      series.sum += value;
+      series.count++;
+    };
   }
 
   render(): string {

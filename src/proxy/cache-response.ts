@@ -15,10 +15,13 @@ export function cacheResponse(answer: CacheAnswer, requestId: string): Response 
   }
   const headers = objectHeaders(answer.meta, answer.result, requestId);
   if (answer.status === 304) return new Response(null, { status: 304, headers });
-  if (answer.head) return new Response(null, { status: 200, headers: { ...headers, "content-length": String(answer.meta.size) } });
-  const length = String(answerBytes(answer));
-  const extra: Record<string, string> = answer.status === 206 ? { "content-length": length, "content-range": contentRange(answer.range!, answer.meta.size) } : { "content-length": length };
-  return new Response(answer.body, { status: answer.status, headers: { ...headers, ...extra } });
+  if (answer.head) {
+    headers.set("content-length", String(answer.meta.size));
+    return new Response(null, { status: 200, headers });
+  }
+  // A byte body: Bun sends its exact Content-Length itself.
+  if (answer.status === 206) headers.set("content-range", contentRange(answer.range!, answer.meta.size));
+  return new Response(answer.body, { status: answer.status, headers });
 }
 
 /** The Content-Length of the answer (a HEAD's is the object's size). */
@@ -28,15 +31,20 @@ export function answerBytes(answer: CacheAnswer): number {
   return answer.status === 304 || !answer.range ? 0 : rangeLength(answer.range);
 }
 
-/** Object headers as a plain record, built once per metadata entry (the hit path spreads it). */
-const headerRecords = new WeakMap<ObjectMeta, Record<string, string>>();
+/**
+ * Object headers built once per metadata entry, copied for each answer: copying a Headers
+ * is cheaper than building one from a record (the hit path does it on every request).
+ */
+const headerSets = new WeakMap<ObjectMeta, Headers>();
 
-function objectHeaders(meta: ObjectMeta, result: CacheResult, requestId: string): Record<string, string> {
-  let record = headerRecords.get(meta);
-  if (!record) {
-    record = {};
-    for (const [k, v] of meta.headers) record[k] = record[k] === undefined ? v : `${record[k]}, ${v}`;
-    headerRecords.set(meta, record);
+function objectHeaders(meta: ObjectMeta, result: CacheResult, requestId: string): Headers {
+  let base = headerSets.get(meta);
+  if (!base) {
+    base = new Headers(meta.headers as Array<[string, string]>);
+    headerSets.set(meta, base);
   }
-  return { ...record, "x-cache": result, "x-amz-request-id": requestId };
+  const headers = new Headers(base);
+  headers.set("x-cache", result);
+  headers.set("x-amz-request-id", requestId);
+  return headers;
 }

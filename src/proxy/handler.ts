@@ -8,7 +8,7 @@ import { actingAs } from "../auth/acting-as.ts";
 import type { Authenticate, AuthResult } from "../auth/authenticate.ts";
 import type { ReadGrants } from "../auth/read-grants.ts";
 import { cachePolicy } from "../cache/policy.ts";
-import type { ReadThroughCache } from "../cache/read-through.ts";
+import type { CacheAnswer, ReadThroughCache } from "../cache/read-through.ts";
 import type { Logger } from "../log.ts";
 import { renderError, S3Error } from "../s3/errors.ts";
 import { bodyMatchesEtag } from "../s3/etag.ts";
@@ -38,44 +38,74 @@ export interface ProxyContext {
   onFinished?: (finished: FinishedRequest) => void;
 }
 
-export type Handler = (req: Request) => Promise<Response>;
+export type Handler = (req: Request) => Response | Promise<Response>;
 
 export function createHandler(ctx: ProxyContext): Handler {
   let inflight = 0;
-  return async (req) => {
+  return (req) => {
     const started = performance.now();
     const record: RequestRecord = { requestId: nextRequestId() };
     // Bun builds req.url from the Host header: a missing or malformed one leaves no URL.
     const url = URL.parse(req.url);
     const path = url?.pathname ?? rawPath(req.url);
-    let res: Response;
-    inflight++;
-    try {
-      if (inflight > ctx.maxInflight) throw new S3Error("SlowDown", "Please reduce your request rate.");
-      if (url === null) throw new S3Error("InvalidArgument", "The Host header is missing or is not a valid host.", { ArgumentName: "Host" });
-      const op = parseOperation(req.method, url, req.headers, ctx.parse);
-      record.op = op;
-      const auth = await ctx.authenticate(op, req).catch((err: unknown) => {
-        if (err instanceof S3Error) record.authFailure = err.code;
-        throw err;
-      });
-      record.identity = { accessKeyId: auth.identity.principal };
-      res = await actingAs(auth.credentials, () => serve(ctx, op, req, auth, record));
-    } catch (err) {
+    const failed = (err: unknown): Response => {
       // A client that went away mid-request is no server error worth a log line.
       if (!(err instanceof S3Error) && !req.signal.aborted) ctx.log.error(`request ${record.requestId} failed:`, err);
       record.error = err instanceof S3Error ? err.code : "InternalError";
       // A body chunk or trailer that fails its signature is refused while it streams.
       if (record.error === "SignatureDoesNotMatch") record.authFailure ??= record.error;
-      res = renderError(err, { requestId: record.requestId, resource: path, method: req.method });
-    } finally {
+      return renderError(err, { requestId: record.requestId, resource: path, method: req.method });
+    };
+    const done = (res: Response): Response => {
       inflight--;
+      // An answer the proxy built from the cache carries its id already (record.bytes says so).
+      if (record.bytes === undefined && !res.headers.has("x-amz-request-id")) res.headers.set("x-amz-request-id", record.requestId);
+      ctx.onFinished?.({ method: req.method, path, res, record, ms: performance.now() - started });
+      return res;
+    };
+    inflight++;
+    try {
+      if (inflight > ctx.maxInflight) throw new S3Error("SlowDown", "Please reduce your request rate.");
+      if (url === null) throw new S3Error("InvalidArgument", "The Host header is missing or is not a valid host.", { ArgumentName: "Host" });
+      const res = handle(ctx, req, url, record);
+      // A hit from memory is answered without a promise: on the hit path that costs more than the rest of the work.
+      return res instanceof Promise ? res.then(done, (err: unknown) => done(failed(err))) : done(res);
+    } catch (err) {
+      return done(failed(err));
     }
-    // An answer the proxy built from the cache carries its id already (record.bytes says so).
-    if (record.bytes === undefined && !res.headers.has("x-amz-request-id")) res.headers.set("x-amz-request-id", record.requestId);
-    ctx.onFinished?.({ method: req.method, path, res, record, ms: performance.now() - started });
-    return res;
   };
+}
+
+/** Parse, authenticate, then cache or forward; synchronous as far as each step allows. */
+function handle(ctx: ProxyContext, req: Request, url: URL, record: RequestRecord): Response | Promise<Response> {
+  const op = parseOperation(req.method, url, req.headers, ctx.parse);
+  record.op = op;
+  const refused = (err: unknown): never => {
+    if (err instanceof S3Error) record.authFailure = err.code;
+    throw err;
+  };
+  let auth: AuthResult | Promise<AuthResult>;
+  try {
+    auth = ctx.authenticate(op, req);
+  } catch (err) {
+    return refused(err);
+  }
+  return auth instanceof Promise ? auth.then((a) => authorised(ctx, op, req, a, record), refused) : authorised(ctx, op, req, auth, record);
+}
+
+function authorised(ctx: ProxyContext, op: S3Operation, req: Request, auth: AuthResult, record: RequestRecord): Response | Promise<Response> {
+  record.identity = { accessKeyId: auth.identity.principal };
+  // Web identity (credentials to act as) needs its read grant checked first: the full path.
+  const hit = ctx.cache && !auth.credentials && cachePolicy(op) === "cache" ? ctx.cache.answerFromMemory(op) : undefined;
+  if (hit) return answered(hit, record);
+  return actingAs(auth.credentials, () => serve(ctx, op, req, auth, record));
+}
+
+/** The client's response for an answer the cache gave, noted in the record. */
+function answered(answer: CacheAnswer, record: RequestRecord): Response {
+  record.cache = answer.result;
+  record.bytes = answerBytes(answer);
+  return cacheResponse(answer, record.requestId);
 }
 
 /** The path of a request URL that did not parse: what followed the scheme and authority, without the query. */
@@ -89,14 +119,10 @@ function rawPath(url: string): string {
 async function serve(ctx: ProxyContext, op: S3Operation, req: Request, auth: AuthResult, record: RequestRecord): Promise<Response> {
   const cache = ctx.cache;
   let policy = cache ? cachePolicy(op) : "bypass";
-  if (policy === "cache" && !(await mayReadCache(ctx.upstream, ctx.grants, op, auth))) policy = "bypass";
+  if (policy === "cache" && ctx.grants && !(await mayReadCache(ctx.upstream, ctx.grants, op, auth))) policy = "bypass";
   if (cache && policy === "cache") {
     const answer = await cache.serve(op);
-    if (answer) {
-      record.cache = answer.result;
-      record.bytes = answerBytes(answer);
-      return cacheResponse(answer, record.requestId);
-    }
+    if (answer) return answered(answer, record);
   }
   const invalidates = cache ? invalidation(op) : undefined;
   // Before the write too, so reads racing it stop trusting what they knew (not waited for).

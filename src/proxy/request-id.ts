@@ -4,7 +4,10 @@ const prefix = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.to
   .toUpperCase();
 let counter = 0;
 
+/** "00" to "FF": a counter's four bytes become four lookups (this runs once per request). */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0").toUpperCase());
+
 export function nextRequestId(): string {
   counter = (counter + 1) >>> 0;
-  return prefix + counter.toString(16).toUpperCase().padStart(8, "0");
+  return prefix + HEX[counter >>> 24]! + HEX[(counter >>> 16) & 0xff]! + HEX[(counter >>> 8) & 0xff]! + HEX[counter & 0xff]!;
 }

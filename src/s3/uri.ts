@@ -37,6 +37,7 @@ export function buildQueryString(params: readonly QueryParam[]): string {
  * Returns undefined on malformed percent-encoding or invalid UTF-8.
  */
 export function decodeComponent(raw: string, plusIsSpace: boolean): string | undefined {
+  if (!raw.includes("%")) return plusIsSpace ? raw.replaceAll("+", " ") : raw;
   try {
     return decodeURIComponent(plusIsSpace ? raw.replaceAll("+", " ") : raw);
   } catch {

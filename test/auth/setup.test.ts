@@ -84,7 +84,7 @@ describe("auth configuration", () => {
       const tokenHeaders: Record<string, string>[] = [{ authorization: "Bearer eyJhbGciOi.x.y" }, { "x-amz-security-token": "eyJhbGciOi.x.y" }];
       for (const headers of tokenHeaders) {
         const req = new Request("http://proxy.test/bucket/key", { headers });
-        const err = await auth.authenticate(parseOperation("GET", new URL(req.url), req.headers, { domains: [] }), req).catch((e: unknown) => e);
+        const err = await Promise.resolve(auth.authenticate(parseOperation("GET", new URL(req.url), req.headers, { domains: [] }), req)).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(S3Error);
         expect((err as S3Error).code).toBe(code);
         if (code !== "InvalidRequest") continue;

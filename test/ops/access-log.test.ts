@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createConsola } from "consola";
+import fc from "fast-check";
 import { accessEntry, createAccessLog, formatAccessLine } from "../../src/ops/access-log.ts";
 import { batchedLineWriter } from "../../src/ops/line-writer.ts";
 import { bodyBytes } from "../../src/ops/metrics.ts";
@@ -38,6 +39,21 @@ describe("access log", () => {
   test("the pretty line is the request line then key=value pairs, quoting values with spaces", () => {
     expect(formatAccessLine(accessEntry("GET", url.pathname, response, record, 15.6789))).toBe(
       'GET /bucket/dir/file%20one.parquet 206 requestId=ABCDEF0123456789 keyId=AKIDCLIENT op=GetObject bucket=bucket key="dir/file one.parquet" range="bytes=0-99" bytes=100 cache=MISS ms=15.68 upstreamMs=12.35',
+    );
+  });
+
+  test("every value is written bare when logfmt allows it, else quoted exactly as JSON quotes it, whatever it holds", () => {
+    const fields = ["keyId", "bucket", "key", "range"] as const;
+    // The rule spelled out once, slowly: bare when no space, quote, equals sign or backslash. Any UTF-16 code unit, lone surrogates included.
+    const reference = (v: string) => (/^[^\s"=\\]+$/.test(v) ? v : JSON.stringify(v));
+    fc.assert(
+      fc.property(fc.constantFrom(...fields), fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }), fc.string({ unit: "grapheme-ascii" }), (field, value, other) => {
+        for (const v of [value, other]) {
+          const line = formatAccessLine({ requestId: "R", method: "GET", path: "/", status: 200, ms: 1, [field]: v });
+          expect(line).toContain(` ${field}=${reference(v)}`);
+        }
+      }),
+      { numRuns: 2000 },
     );
   });
 
