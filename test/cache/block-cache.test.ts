@@ -48,17 +48,59 @@ async function oneRead(r: ByteRange) {
 }
 
 test("a miss is answered as soon as its bytes arrived, while the rest of the block still fills", async () => {
-  const { store, blocks, backend, read, fetch } = await oneRead(range(2, 5));
+  const { store, blocks, backend, read, fetch } = await oneRead(range(1, 5));
   expect(backend.fetches.map((f) => [f.start, f.end])).toEqual([[0, 15]]);
   fetch.send(content.subarray(0, 6));
   const answer = await read;
-  expect(await bytes(answer.body)).toEqual([...content.subarray(2, 6)]);
+  expect(await bytes(answer.body)).toEqual([...content.subarray(1, 6)]);
   expect(answer.fetchedBlocks).toBe(1);
   expect(store.size).toBe(0);
   fetch.send(content.subarray(6, 16));
   fetch.finish();
   await Bun.sleep(1);
   expect(await bytes(blocks.readCached(object, range(0, 15)))).toEqual([...content.subarray(0, 16)]);
+});
+
+test("a read starting an eighth of a block or more into the run it fills fetches its own bytes beside the run, and is answered with them first", async () => {
+  const { store, blocks, backend, read } = await oneRead(range(6, 9));
+  expect(backend.fetches.map((f) => [f.start, f.end])).toEqual([
+    [6, 9],
+    [0, 15],
+  ]);
+  const [own, run] = backend.fetches as [(typeof backend.fetches)[0], (typeof backend.fetches)[0]];
+  own.send(content.subarray(6, 10));
+  own.finish();
+  const answer = await read;
+  expect(await bytes(answer.body)).toEqual([...content.subarray(6, 10)]);
+  expect(answer.fetchedBlocks).toBe(1);
+  expect(store.size).toBe(0); // the run is still arriving, for the cache
+  run.send(content.subarray(0, 16));
+  run.finish();
+  await Bun.sleep(1);
+  expect(await bytes(blocks.readCached(object, range(0, 15)))).toEqual([...content.subarray(0, 16)]);
+});
+
+test("when a read's own fetch fails, it is answered from the run it fills", async () => {
+  const { read, backend } = await oneRead(range(6, 9));
+  const [own, run] = backend.fetches as [(typeof backend.fetches)[0], (typeof backend.fetches)[0]];
+  own.send(content.subarray(6, 8)); // short, then cut
+  own.error(new Error("connection reset"));
+  run.send(content.subarray(0, 16));
+  run.finish();
+  expect(await bytes((await read).body)).toEqual([...content.subarray(6, 10)]);
+});
+
+test("a long run of missing blocks is fetched as runs of at most 4 blocks at once", async () => {
+  const { blocks } = cache();
+  const large: ObjectVersion = { ...object, key: "large", size: 150 };
+  const bytesOfLarge = Uint8Array.from({ length: large.size }, (_, i) => (i * 7 + 1) & 255);
+  const fetches: ByteRange[] = [];
+  const answer = await blocks.read(large, range(0, 149), async (_o, r) => {
+    fetches.push(r);
+    return [bytesOfLarge.subarray(r.start, r.end + 1)];
+  });
+  expect(fetches).toEqual([range(0, 63), range(64, 127), range(128, 149)]);
+  expect(await bytes(answer.body)).toEqual([...bytesOfLarge]);
 });
 
 test("readers of a block already being filled wait for that fill instead of fetching again", async () => {
