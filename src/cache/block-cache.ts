@@ -59,12 +59,15 @@ export interface BlockRead {
 const MOSTLY = 0.75;
 
 /**
- * A read whose bytes start at least this share of a block into a run it fills (and which
- * needs less than MOSTLY of the run) fetches them on their own as well, beside the run: on a link that paces each connection, the client
- * would otherwise wait for the run's bytes before its own (at 80 MiB/s, 1.6 ms for an
- * eighth of a 1 MiB block).
+ * A small read (at most CLIENT_FIRST_MAX of a block) whose bytes start at least
+ * CLIENT_FIRST_AFTER of a block into a run it fills fetches them on their own as well,
+ * beside the run, when the fill budget has room for them at once: on a link that paces each
+ * connection, the client would otherwise wait for the run's bytes before its own (at
+ * 80 MiB/s, 1.6 ms for an eighth of a 1 MiB block). Large reads gain less and would double
+ * the bytes in flight.
  */
 const CLIENT_FIRST_AFTER = 1 / 8;
+const CLIENT_FIRST_MAX = 1 / 4;
 
 /** A run of missing blocks is fetched in requests of at most this many blocks, in parallel: one paced connection is slower than several. */
 const MAX_RUN_BLOCKS = 4;
@@ -260,7 +263,7 @@ export class BlockCache {
       const file = i <= last && !cached && !pending ? this.sliceFromFiles(o, i, range) : undefined;
       const missing = i <= last && !cached && !pending && !file;
       if (runStart !== -1 && (!missing || i - runStart === MAX_RUN_BLOCKS)) {
-        parts.push(...this.fill(o, runStart, i - 1, fetchRange, fromTiers, this.clientFirst(o, runStart, i - 1, range, first, clientFirst)));
+        parts.push(...this.fill(o, runStart, i - 1, fetchRange, fromTiers, this.clientFirst(runStart, i - 1, range, first, clientFirst)));
         runStart = -1;
       }
       if (missing && runStart === -1) runStart = i;
@@ -298,11 +301,10 @@ export class BlockCache {
   }
 
   /** A ClientFirst for the part of `range` in blocks `runFirst` to `runLast` when it starts far enough into them, noted in `started`. */
-  private clientFirst(o: ObjectVersion, runFirst: number, runLast: number, range: ByteRange, readFirst: number, started: ClientFirst[]): ClientFirst | undefined {
+  private clientFirst(runFirst: number, runLast: number, range: ByteRange, readFirst: number, started: ClientFirst[]): ClientFirst | undefined {
     const runStart = runFirst * this.blockSize;
     const part = { start: Math.max(range.start, runStart), end: Math.min(range.end, (runLast + 1) * this.blockSize - 1) };
-    // A read that needs most of the run waits for it anyway (MOSTLY).
-    if (part.start - runStart < CLIENT_FIRST_AFTER * this.blockSize || part.end - part.start + 1 >= MOSTLY * (Math.min(o.size, (runLast + 1) * this.blockSize) - runStart)) return undefined;
+    if (part.start - runStart < CLIENT_FIRST_AFTER * this.blockSize || part.end - part.start + 1 > CLIENT_FIRST_MAX * this.blockSize) return undefined;
     const firstBlock = Math.floor(part.start / this.blockSize);
     const c = new ClientFirst(part, Math.max(readFirst, firstBlock), runLast);
     started.push(c);
@@ -347,8 +349,7 @@ export class BlockCache {
   }
 
   private async fetch(run: RunFill, o: ObjectVersion, range: ByteRange, fetchRange: FetchRange, clientFirst?: ClientFirst): Promise<void> {
-    // Not held back by the fill budget: these bytes are the client's answer, not the cache's.
-    clientFirst?.start(fetchRange(o, clientFirst.range), (n) => (this.stats.bytesFromUpstream += n));
+    if (clientFirst) this.startClientFirst(o, clientFirst, fetchRange);
     const taken = await this.budget?.acquire(range.end - range.start + 1);
     try {
       await this.pump(run, await fetchRange(o, range));
@@ -356,6 +357,15 @@ export class BlockCache {
       if (taken !== undefined) this.budget!.release(taken);
     }
     this.writeBack(o, range.start / this.blockSize, run);
+  }
+
+  /** The client's own bytes beside its run, when the fill budget has room now (they are not worth a wait: the run brings them too). */
+  private startClientFirst(o: ObjectVersion, c: ClientFirst, fetchRange: FetchRange): void {
+    const length = c.range.end - c.range.start + 1;
+    const taken = this.budget ? this.budget.tryAcquire(length) : 0;
+    if (taken === undefined) return c.skip();
+    c.start(fetchRange(o, c.range), (n) => (this.stats.bytesFromUpstream += n));
+    c.bytes.finally(() => this.budget?.release(taken));
   }
 
   /** Hand a run fetched from the backend to the lower tiers, which store it in the background. */

@@ -24,6 +24,13 @@ export class FillBudget {
     return take;
   }
 
+  /** Take `bytes` only if there is room now and no fill is waiting; undefined otherwise. */
+  tryAcquire(bytes: number): number | undefined {
+    if (this.waiting.length > 0 || this.used + bytes > this.limit) return undefined;
+    this.used += bytes;
+    return bytes;
+  }
+
   release(taken: number): void {
     this.used -= taken;
     // First come, first served: a large fill at the head is not overtaken by small ones.

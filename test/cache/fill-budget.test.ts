@@ -27,3 +27,15 @@ test("a fill larger than the whole budget takes all of it instead of waiting for
   budget.release(100);
   expect(budget.inUse).toBe(0);
 });
+
+test("tryAcquire takes room only when there is some now and no fill is waiting for it", async () => {
+  const budget = new FillBudget(100);
+  expect(budget.tryAcquire(60)).toBe(60);
+  expect(budget.tryAcquire(50)).toBeUndefined();
+  const waiting = budget.acquire(50);
+  expect(budget.tryAcquire(10)).toBeUndefined(); // room for 10, but a fill waits first
+  budget.release(60);
+  expect(await waiting).toBe(50);
+  expect(budget.tryAcquire(50)).toBe(50);
+  expect(budget.inUse).toBe(100);
+});

@@ -28,10 +28,12 @@ function headersFor(peer: Peer, url: string, range: string): Promise<Record<stri
 
 export async function hitThroughput(ctx: BenchContext): Promise<ScenarioResult> {
   const { config, backend } = ctx;
+  // Short runs on shared cores spread widely: at least 5 repetitions (`--reps` raises it further).
+  const reps = config.smoke ? config.reps : Math.max(5, config.reps);
   const result: ScenarioResult = {
     name: "hit-throughput",
     title: "Cache-hit throughput",
-    method: `wrk -t1 (one thread) with ${config.hit.connections.join(" and ")} keep-alive connections, ${config.hit.durationSec} s per run after a ${config.hit.warmupSec} s warm-up, a fixed \`Range\` of ${config.hit.sizes.map(formatBytes).join(", ")} on one ${formatBytes(Math.max(...config.hit.sizes) * 8)} object, answered from memory by ours (auth off; auth on: \`--auth sigv4\`, a header-signed SigV4 request verified on every request; and TLS: auth off, \`--tls-cert\`/\`--tls-key\` with an RSA-2048 certificate, wrk speaking https over its keep-alive connections) and from nginx's proxy_cache (slice ${formatBytes(config.blockSize)}, page cache), and by the raw Bun.serve ceiling. Servers take turns within each repetition; requests/s is the median of ${config.reps} repetitions (min–max), ratios are taken within each repetition and then their median (min–max).`,
+    method: `wrk -t1 (one thread) with ${config.hit.connections.join(" and ")} keep-alive connections, ${config.hit.durationSec} s per run after a ${config.hit.warmupSec} s warm-up, a fixed \`Range\` of ${config.hit.sizes.map(formatBytes).join(", ")} on one ${formatBytes(Math.max(...config.hit.sizes) * 8)} object, answered from memory by ours (auth off; auth on: \`--auth sigv4\`, a header-signed SigV4 request verified on every request; and TLS: auth off, \`--tls-cert\`/\`--tls-key\` with an RSA-2048 certificate, wrk speaking https over its keep-alive connections) and from nginx's proxy_cache (slice ${formatBytes(config.blockSize)}, page cache), and by the raw Bun.serve ceiling. Servers take turns within each repetition; requests/s is the median of ${reps} repetitions (min–max), ratios are taken within each repetition and then their median (min–max).`,
     tables: [],
     charts: [],
     targets: [],
@@ -72,7 +74,7 @@ export async function hitThroughput(ctx: BenchContext): Promise<ScenarioResult> 
         }
       }
     }
-    for (let rep = 0; rep < config.reps; rep++) {
+    for (let rep = 0; rep < reps; rep++) {
       for (const size of config.hit.sizes) {
         for (const conns of config.hit.connections) {
           for (const peer of peers) {
