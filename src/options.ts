@@ -43,7 +43,7 @@ export const OPTIONS = [
   { flag: "allow-insecure-tokens", env: ["ALLOW_INSECURE_TOKENS"], type: "boolean", default: "false", description: "In web-identity mode, accept tokens over plain HTTP on a non-loopback address (e.g. behind a TLS-terminating load balancer)" },
   { flag: "cache", env: ["CACHE"], type: "boolean", default: "true", description: "Cache HEAD metadata and GET ranges in memory (--no-cache: pure proxy)" },
   { flag: "cache-size", env: ["CACHE_SIZE"], type: "string", default: "512MiB", description: "Memory cache limit in bytes (units: KiB, MiB, GiB, KB, MB, GB); 0 turns the cache off, like --no-cache" },
-  { flag: "block-size", env: ["BLOCK_SIZE"], type: "string", default: "1MiB", description: "Cache block size: objects are cached in aligned blocks of this size" },
+  { flag: "block-size", env: ["BLOCK_SIZE"], type: "string", default: "256KiB", description: "Cache block size: objects are cached in aligned blocks of this size" },
   { flag: "max-object-size", env: ["MAX_OBJECT_SIZE"], type: "string", defaultText: "1/8 of --cache-size", description: "Largest object whose full (non-range) GET is cached" },
   { flag: "meta-ttl", env: ["META_TTL"], type: "string", default: "60s", description: "How long HEAD metadata is trusted before revalidation (0 disables the metadata cache)" },
   { flag: "negative-ttl", env: ["NEGATIVE_TTL"], type: "string", default: "5s", description: "How long a 404 is remembered" },

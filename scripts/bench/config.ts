@@ -31,7 +31,7 @@ export interface BenchConfig {
 export const FULL: BenchConfig = {
   smoke: false,
   reps: 3,
-  blockSize: MiB,
+  blockSize: 256 * KiB,
   install: true,
   hit: { sizes: [4 * KiB, 64 * KiB, MiB], connections: [32, 256], durationSec: 4, warmupSec: 1 },
   miss: { requests: 150, rangeSize: 64 * KiB },
