@@ -363,7 +363,10 @@ export class BlockCache {
   private startClientFirst(o: ObjectVersion, c: ClientFirst, fetchRange: FetchRange): void {
     const length = c.range.end - c.range.start + 1;
     const taken = this.budget ? this.budget.tryAcquire(length) : 0;
-    if (taken === undefined) return c.skip();
+    if (taken === undefined) {
+      c.skip();
+      return;
+    }
     c.start(fetchRange(o, c.range), (n) => (this.stats.bytesFromUpstream += n));
     c.bytes.finally(() => this.budget?.release(taken));
   }
