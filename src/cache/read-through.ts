@@ -88,7 +88,7 @@ export class ReadThroughCache {
 
   /** Answer a GetObject or HeadObject the cache policy allowed; undefined means "forward it". */
   async serve(op: S3Operation): Promise<CacheAnswer | undefined> {
-    const name: ObjectName = { bucket: op.bucket!, key: op.key!, versionId: queryValue(op, "versionId") };
+    const name = objectName(op);
     const req = readRequest(op);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -157,7 +157,7 @@ export class ReadThroughCache {
    * the way (the hit path runs once per request); undefined when it takes more: serve() then.
    */
   answerFromMemory(op: S3Operation): CacheAnswer | undefined {
-    const name: ObjectName = { bucket: op.bucket!, key: op.key!, versionId: op.query.length === 0 ? undefined : queryValue(op, "versionId") };
+    const name = objectName(op);
     const known = this.meta.get(name.bucket, name.key, name.versionId);
     if (known?.kind !== "found") return undefined;
     const req = readRequest(op);
@@ -197,7 +197,7 @@ export class ReadThroughCache {
   /** Learn an object from a whole-object GET the caller forwarded (headers only; bytes when small). */
   learn(op: S3Operation, res: Response, body: Uint8Array | undefined): void {
     if (op.bucket === undefined || op.key === undefined) return;
-    const name: ObjectName = { bucket: op.bucket, key: op.key, versionId: queryValue(op, "versionId") };
+    const name = objectName(op);
     if (res.status === 404 && body) {
       this.meta.setMissing(name.bucket, name.key, name.versionId, { status: 404, headers: objectHeaders(res.headers), body });
       return;
@@ -336,6 +336,11 @@ export class ReadThroughCache {
       if (footer && footer.start < tail!.start) await this.blocks.read(version, footer, (o, r) => this.fetchRange(o, r));
     })().catch(() => {});
   }
+}
+
+/** The object (and version) a GetObject or HeadObject names; the caller knows it names one. */
+function objectName(op: S3Operation): ObjectName {
+  return { bucket: op.bucket!, key: op.key!, versionId: queryValue(op, "versionId") };
 }
 
 function readRequest(op: S3Operation): ReadRequest {

@@ -7,7 +7,7 @@
 import { actingAs } from "../auth/acting-as.ts";
 import type { Authenticate, AuthResult } from "../auth/authenticate.ts";
 import type { ReadGrants } from "../auth/read-grants.ts";
-import { cachePolicy } from "../cache/policy.ts";
+import { type CachePolicy, cachePolicy } from "../cache/policy.ts";
 import type { CacheAnswer, ReadThroughCache } from "../cache/read-through.ts";
 import type { Logger } from "../log.ts";
 import { renderError, S3Error } from "../s3/errors.ts";
@@ -95,10 +95,11 @@ function handle(ctx: ProxyContext, req: Request, url: URL, record: RequestRecord
 
 function authorised(ctx: ProxyContext, op: S3Operation, req: Request, auth: AuthResult, record: RequestRecord): Response | Promise<Response> {
   record.identity = { accessKeyId: auth.identity.principal };
+  const policy = ctx.cache ? cachePolicy(op) : "bypass";
   // Web identity (credentials to act as) needs its read grant checked first: the full path.
-  const hit = ctx.cache && !auth.credentials && cachePolicy(op) === "cache" ? ctx.cache.answerFromMemory(op) : undefined;
+  const hit = policy === "cache" && !auth.credentials ? ctx.cache!.answerFromMemory(op) : undefined;
   if (hit) return answered(hit, record);
-  return actingAs(auth.credentials, () => serve(ctx, op, req, auth, record));
+  return actingAs(auth.credentials, () => serve(ctx, op, req, auth, record, policy));
 }
 
 /** The client's response for an answer the cache gave, noted in the record. */
@@ -116,9 +117,8 @@ function rawPath(url: string): string {
 }
 
 /** Cache or forward one authenticated operation. */
-async function serve(ctx: ProxyContext, op: S3Operation, req: Request, auth: AuthResult, record: RequestRecord): Promise<Response> {
+async function serve(ctx: ProxyContext, op: S3Operation, req: Request, auth: AuthResult, record: RequestRecord, policy: CachePolicy): Promise<Response> {
   const cache = ctx.cache;
-  let policy = cache ? cachePolicy(op) : "bypass";
   if (policy === "cache" && ctx.grants && !(await mayReadCache(ctx.upstream, ctx.grants, op, auth))) policy = "bypass";
   if (cache && policy === "cache") {
     const answer = await cache.serve(op);

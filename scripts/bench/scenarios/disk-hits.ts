@@ -12,6 +12,7 @@ import { loadAverage, loadNote } from "../load-average.ts";
 import { startNginx } from "../nginx.ts";
 import { startOurs, stopAll, type Peer } from "../peers.ts";
 import { atLeast, formatBytes, formatSummary, ratio, summarize } from "../stats.ts";
+import { emptyResult } from "../result.ts";
 import type { ScenarioResult } from "../types.ts";
 import { runWrk } from "../wrk.ts";
 import { tierWritesSettled } from "../../../test/support/prometheus.ts";
@@ -43,15 +44,11 @@ export async function diskHits(ctx: BenchContext): Promise<ScenarioResult> {
   const { config, backend } = ctx;
   const { objectSize, cacheSize, sizes, connections } = config.disk;
   const block = config.blockSize;
-  const result: ScenarioResult = {
-    name: "disk-hits",
-    title: "Disk-tier hits",
-    method: `wrk -t1 -c${connections}, ${config.hit.durationSec} s per run after a ${config.hit.warmupSec} s warm-up, ranges of ${sizes.map(formatBytes).join(" and ")} at random offsets (fixed seed) over one ${formatBytes(objectSize)} object, first read through each server in ${formatBytes(block)} ranges. **${DISK}**: \`--cache-size ${formatBytes(cacheSize)} --cache-dir\`, so about ${Math.round((100 * (objectSize - cacheSize)) / objectSize)}% of the reads are answered from block files (page cache); **${MEMORY}**: a memory cache holding the whole object; nginx: proxy_cache files, slice ${formatBytes(block)}; and the loopback backend (s3rver) read directly. Auth off. Requests/s, median of ${config.reps} repetitions (min–max).`,
-    tables: [],
-    charts: [],
-    targets: [],
-    notes: [],
-  };
+  const result = emptyResult(
+    "disk-hits",
+    "Disk-tier hits",
+    `wrk -t1 -c${connections}, ${config.hit.durationSec} s per run after a ${config.hit.warmupSec} s warm-up, ranges of ${sizes.map(formatBytes).join(" and ")} at random offsets (fixed seed) over one ${formatBytes(objectSize)} object, first read through each server in ${formatBytes(block)} ranges. **${DISK}**: \`--cache-size ${formatBytes(cacheSize)} --cache-dir\`, so about ${Math.round((100 * (objectSize - cacheSize)) / objectSize)}% of the reads are answered from block files (page cache); **${MEMORY}**: a memory cache holding the whole object; nginx: proxy_cache files, slice ${formatBytes(block)}; and the loopback backend (s3rver) read directly. Auth off. Requests/s, median of ${config.reps} repetitions (min–max).`,
+  );
   if (!ctx.has.wrk) {
     result.notes.push("Not measured: wrk is not installed (the smoke run does not install it).");
     return result;
