@@ -4,6 +4,7 @@ import { onBehalfOfRequest } from "./auth/acting-as.ts";
 import { ReadGrants } from "./auth/read-grants.ts";
 import { setupClientAuth } from "./auth/setup.ts";
 import { BlockCache } from "./cache/block-cache.ts";
+import { CollectionPacer } from "./cache/collection-pacer.ts";
 import { DiskTier } from "./cache/disk-tier.ts";
 import { FillBudget } from "./cache/fill-budget.ts";
 import type { LruUsage } from "./cache/lru.ts";
@@ -91,6 +92,11 @@ function createCache(config: CacheConfig, upstream: Upstream, tiers: CacheTier[]
 /** Bodies up to this size are buffered so they carry an exact Content-Length (see respond.ts). */
 const MAX_BUFFERED_BODY = 64 * 1024 ** 2;
 const BUFFER_BUDGET = 128 * 1024 ** 2;
+/** How often the bytes dropped are checked against the collection pacer (collection-pacer.ts). */
+const COLLECT_CHECK_MS = 50;
+/** A full collection is due each time this share of the cache size (at least the floor) was dropped. */
+const COLLECT_EVERY_SHARE = 1 / 4;
+const COLLECT_EVERY_MIN = 16 * 1024 ** 2;
 /** A readiness probe waits this long for the backend's answer. */
 const READINESS_TIMEOUT_MS = 2000;
 
@@ -111,6 +117,8 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   // Web identity: cache fills are signed as the identity whose request started them.
   const perIdentity = auth.mode === "web-identity";
   const cache = config.cache.enabled ? createCache(config.cache, perIdentity ? onBehalfOfRequest(upstream) : upstream, await createTiers(config.cache, config.endpoint, log)) : undefined;
+  const relayBudget = new BufferBudget(BUFFER_BUDGET);
+  const stopCollecting = collectWhenDropped(() => (cache?.store.bytesRemoved ?? 0) + relayBudget.bytesPassed, Math.max(COLLECT_EVERY_MIN, config.cache.sizeBytes * COLLECT_EVERY_SHARE));
   const metrics = new ProxyMetrics({ cache, inFlight: () => server.pendingRequests });
   const accessLog = createAccessLog(log, config.logFormat);
   const handler = createHandler({
@@ -120,7 +128,7 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     authenticate: auth.authenticate,
     parse: { domains: config.domains },
     maxInflight: config.limits.maxInflight,
-    relay: { maxBufferedBody: MAX_BUFFERED_BODY, budget: new BufferBudget(BUFFER_BUDGET) },
+    relay: { maxBufferedBody: MAX_BUFFERED_BODY, budget: relayBudget },
     log,
     onFinished: (f) => {
       accessLog(f.method, f.path, f.res, f.record, f.ms);
@@ -155,12 +163,14 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     opsServer,
     async stop() {
       auth.close();
+      stopCollecting();
       stopTlsReload();
       await Promise.all(servers.map((s) => s.stop(true)));
       await closeTiers();
     },
     async drain(timeoutMs) {
       stopTlsReload();
+      stopCollecting();
       const drained = Promise.all(servers.map((s) => s.stop(false))).then(() => true);
       const timedOut = new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref());
       const finished = await Promise.race([drained, timedOut]);
@@ -169,4 +179,14 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
       return finished;
     },
   };
+}
+
+/** A full collection each time `every` more bytes were dropped by the cache and the relay (see collection-pacer.ts). */
+function collectWhenDropped(dropped: () => number, every: number): () => void {
+  const pacer = new CollectionPacer(every);
+  const timer = setInterval(() => {
+    if (pacer.due(dropped())) Bun.gc(true);
+  }, COLLECT_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

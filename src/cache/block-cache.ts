@@ -69,6 +69,14 @@ const MOSTLY = 0.75;
 const CLIENT_FIRST_AFTER = 1 / 8;
 const CLIENT_FIRST_MAX = 1 / 4;
 
+/**
+ * Extents a read crosses are merged into one only when the read covers at least this share
+ * of their bytes. An engine re-reading a column chunk gets a slice next time; a small read at
+ * the edge of a large extent copies just its own bytes, where a merge would copy the whole
+ * extent again on every such read (random reads next to a growing extent copy it over and over).
+ */
+const MERGE_COVER = 1 / 2;
+
 /** A run of missing blocks is fetched in requests of at most this many blocks, in parallel: one paced connection is slower than several. */
 const MAX_RUN_BLOCKS = 4;
 
@@ -157,6 +165,16 @@ async function collect(body: Promise<Chunks>, length: number, counted: (bytes: n
   return out;
 }
 
+/** A run to fill: its blocks, how to reserve room for them, and what to fetch. */
+interface Fetching {
+  run: RunFill;
+  reserve: () => void;
+  object: ObjectVersion;
+  range: ByteRange;
+  fetchRange: FetchRange;
+  clientFirst?: ClientFirst;
+}
+
 export class BlockCache {
   readonly store: LruStore<Extent>;
   private readonly inFlight = new Map<string, BlockFill>();
@@ -194,8 +212,9 @@ export class BlockCache {
 
   /**
    * The range when every block it touches is in memory (the hit path: no promise; no copy
-   * within one extent). A range over several extents is answered by merging them into one,
-   * so the copy it costs is made once: the next read across them is a slice.
+   * within one extent). A range over several extents that it mostly covers is answered by
+   * merging them into one, so the copy it costs is made once: the next read across them is a
+   * slice (MERGE_COVER).
    */
   readCached(o: ObjectVersion, range: ByteRange): RangeBody | undefined {
     const first = Math.floor(range.start / this.blockSize);
@@ -211,17 +230,17 @@ export class BlockCache {
         this.store.get(blockKey(o, next.first));
         at = next;
       }
-      const merged = this.merge(o, chain);
+      const merged = this.merge(o, chain, range.end - range.start + 1);
       if (!merged) return new Blob(chain.map((e) => e.slice(range)));
       extent = merged;
     }
     return extent.slice(range);
   }
 
-  /** Adjacent extents joined into one that replaces them in the store; undefined when it would be too large to keep. */
-  private merge(o: ObjectVersion, chain: Extent[]): Extent | undefined {
+  /** Adjacent extents joined into one that replaces them in the store; undefined when it would be too large to keep, or the read needs too little of it. */
+  private merge(o: ObjectVersion, chain: Extent[], needed: number): Extent | undefined {
     const bytes = chain.reduce((n, e) => n + e.byteLength, 0);
-    if (bytes > this.store.limit / 4) return undefined;
+    if (bytes > this.store.limit / 4 || needed < MERGE_COVER * bytes) return undefined;
     const merged = new Extent(o, chain[0]!.first, chain.at(-1)!.end, chain[0]!.start, bytes, new Blob(chain.flatMap((e) => e.parts)));
     this.keep(merged);
     return merged;
@@ -333,7 +352,8 @@ export class BlockCache {
    * discovered the object), so concurrent readers wait for them instead of fetching.
    */
   adopt(o: ObjectVersion, first: number, last: number, body: Chunks): void {
-    const run = this.track(o, first, last);
+    const { run, reserve } = this.track(o, first, last);
+    reserve();
     this.pump(run, body)
       .then(() => this.writeBack(o, first, run))
       .catch(() => {});
@@ -342,15 +362,17 @@ export class BlockCache {
   /** Fill a run of missing blocks; `fromTiers` counts those the lower tiers supplied. `first`: the client's own bytes, fetched too when the run goes to the backend. */
   private fill(o: ObjectVersion, first: number, last: number, fetchRange: FetchRange, fromTiers: { blocks: number }, clientFirst?: ClientFirst): BlockFill[] {
     const range = { start: first * this.blockSize, end: Math.min((last + 1) * this.blockSize, o.size) - 1 };
-    const run = this.track(o, first, last);
-    const filling = this.tiers.length === 0 ? this.fetch(run, o, range, fetchRange, clientFirst) : this.fromTiersOrFetch(run, o, first, last, range, fetchRange, fromTiers, clientFirst);
+    const { run, reserve } = this.track(o, first, last);
+    const fetching = { run, reserve, object: o, range, fetchRange, clientFirst };
+    const filling = this.tiers.length === 0 ? this.fetch(fetching) : this.fromTiersOrFetch(fetching, first, last, fromTiers);
     filling.catch((err) => run.fail(err));
     return run.blocks;
   }
 
-  private async fetch(run: RunFill, o: ObjectVersion, range: ByteRange, fetchRange: FetchRange, clientFirst?: ClientFirst): Promise<void> {
+  private async fetch({ run, reserve, object: o, range, fetchRange, clientFirst }: Fetching): Promise<void> {
     if (clientFirst) this.startClientFirst(o, clientFirst, fetchRange);
     const taken = await this.budget?.acquire(range.end - range.start + 1);
+    reserve();
     try {
       await this.pump(run, await fetchRange(o, range));
     } finally {
@@ -395,22 +417,28 @@ export class BlockCache {
   }
 
   /** The run from the lower tiers when they hold all of it; else one backend fetch, written back. */
-  private async fromTiersOrFetch(run: RunFill, o: ObjectVersion, first: number, last: number, range: ByteRange, fetchRange: FetchRange, fromTiers: { blocks: number }, clientFirst?: ClientFirst): Promise<void> {
+  private async fromTiersOrFetch(fetching: Fetching, first: number, last: number, fromTiers: { blocks: number }): Promise<void> {
+    const { run, object: o, range } = fetching;
     const found = await Promise.all(Array.from({ length: last - first + 1 }, (_, n) => blockFromTiers(this.tiers, blockKey(o, first + n), this.blockLength(o, first + n))));
-    if (!found.every((b) => b !== undefined)) return this.fetch(run, o, range, fetchRange, clientFirst);
-    clientFirst?.skip();
+    if (!found.every((b) => b !== undefined)) return this.fetch(fetching);
+    fetching.clientFirst?.skip();
     this.stats.bytesFromTiers += range.end - range.start + 1;
     fromTiers.blocks += found.length;
     for (const block of found as Uint8Array[]) run.push(block);
     run.finish();
   }
 
-  /** A run's blocks, registered as in flight; stored as one extent (within a byte reservation) once all of it arrived. */
-  private track(o: ObjectVersion, first: number, last: number): RunFill {
+  /**
+   * A run's blocks, registered as in flight; stored as one extent once all of it arrived.
+   * `reserve` sets room aside in the store for its bytes, once they are on their way: a fill
+   * still queued for the fill budget reserves nothing, so a burst of cold reads waiting their
+   * turn does not evict the blocks other readers are hitting.
+   */
+  private track(o: ObjectVersion, first: number, last: number): { run: RunFill; reserve: () => void } {
     const keys = Array.from({ length: last - first + 1 }, (_, n) => blockKey(o, first + n));
     const lengths = keys.map((_, n) => this.blockLength(o, first + n));
     const total = lengths.reduce((a, b) => a + b, 0);
-    const reserved = this.store.reserve(total) ? total : 0;
+    let reserved = 0;
     const run = new RunFill(lengths, {
       complete: (pieces) => {
         this.keep(new Extent(o, first, last + 1, first * this.blockSize, total, pieces), reserved);
@@ -426,7 +454,10 @@ export class BlockCache {
       for (const [n, key] of keys.entries()) if (this.inFlight.get(key) === run.blocks[n]) this.inFlight.delete(key);
     };
     for (const [n, key] of keys.entries()) this.inFlight.set(key, run.blocks[n]!);
-    return run;
+    const reserve = () => {
+      if (reserved === 0 && this.store.reserve(total)) reserved = total;
+    };
+    return { run, reserve };
   }
 
   /**

@@ -13,6 +13,8 @@ export class LruStore<V extends Sized = Sized> {
   private held = 0;
   private reserved = 0;
   evictions = 0;
+  /** Bytes of every value that has left the store (evicted, replaced or deleted). */
+  bytesRemoved = 0;
 
   /** `onRemove` hears of every value that leaves the store (evicted, replaced or deleted). */
   constructor(
@@ -76,6 +78,7 @@ export class LruStore<V extends Sized = Sized> {
     if (value === undefined) return;
     this.entries.delete(key);
     this.held -= value.byteLength;
+    this.bytesRemoved += value.byteLength;
     this.onRemove?.(key, value);
   }
 
@@ -84,6 +87,7 @@ export class LruStore<V extends Sized = Sized> {
       if (this.held <= target) return;
       this.entries.delete(key);
       this.held -= value.byteLength;
+      this.bytesRemoved += value.byteLength;
       this.evictions++;
       this.onRemove?.(key, value);
     }
@@ -91,4 +95,4 @@ export class LruStore<V extends Sized = Sized> {
 }
 
 /** What the store reports about itself (metrics), whatever its values. */
-export type LruUsage = Pick<LruStore, "limit" | "bytesHeld" | "bytesReserved" | "evictions" | "size">;
+export type LruUsage = Pick<LruStore, "limit" | "bytesHeld" | "bytesReserved" | "evictions" | "bytesRemoved" | "size">;

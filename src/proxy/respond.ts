@@ -13,10 +13,13 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "co
 /** Bytes held in buffered response bodies across all requests. */
 export class BufferBudget {
   private used = 0;
+  /** Bytes of every body buffered so far (each is garbage once sent). */
+  bytesPassed = 0;
   constructor(readonly limit: number) {}
   tryTake(n: number): boolean {
     if (this.used + n > this.limit) return false;
     this.used += n;
+    this.bytesPassed += n;
     return true;
   }
   give(n: number): void {

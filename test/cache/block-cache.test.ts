@@ -3,6 +3,7 @@ import { BlockCache, bytesOf, type FetchRange, type RangeBody } from "../../src/
 import { blockKey, type ObjectVersion } from "../../src/cache/keys.ts";
 import type { ByteRange } from "../../src/s3/range.ts";
 import { CacheStats } from "../../src/cache/stats.ts";
+import { FillBudget } from "../../src/cache/fill-budget.ts";
 
 const BLOCK = 16;
 const object: ObjectVersion = { bucket: "b", key: "k", etag: '"e"', size: 40 };
@@ -179,6 +180,15 @@ test("a range within one cached run is a slice of one Blob; a range over two run
   expect(blocks.readCached({ ...object, etag: '"other"' }, range(5, 35))).toBeUndefined();
 });
 
+test("a small read across two runs copies only its own bytes and keeps both runs as they are", async () => {
+  const { blocks, store } = await twoRuns();
+  // 4 of the runs' 40 bytes: merging would copy all 40 for each such read at the edge.
+  const edge = blocks.readCached(object, range(30, 33))!;
+  expect(await bytes(edge)).toEqual([...content.subarray(30, 34)]);
+  expect([store.size, store.bytesHeld]).toEqual([2, 40]);
+  expect(store.bytesRemoved).toBe(0);
+});
+
 test("runs too large to keep merged (over a quarter of the cache) are joined for the answer only", async () => {
   const { blocks, store } = await twoRuns(100);
   expect(await bytes(blocks.readCached(object, range(5, 35)))).toEqual([...content.subarray(5, 36)]);
@@ -289,4 +299,28 @@ test("a cached extent the read's own fills evict is sliced only for the blocks i
   // its parts: block 2 comes from that extent, blocks 3 and 4 from a fill of their own.
   const whole = await blocks.read(five, range(0, 79), serve);
   expect(await bytes(whole.body)).toEqual([...bytes80]);
+});
+
+test("a fill queued behind the fill budget reserves no room, so it evicts nothing until it starts", async () => {
+  const budget = new FillBudget(BLOCK);
+  const blocks = new BlockCache(3 * BLOCK, BLOCK, new CacheStats(), [], budget);
+  const backend = controlledBackend();
+  const warm = blocks.read(object, range(0, 15), backend.fetchRange);
+  await Bun.sleep(1);
+  backend.serveAll();
+  await warm;
+  const other: ObjectVersion = { ...object, key: "k2" };
+  // Three cold reads of another object: one fill starts, two wait for the budget.
+  const cold = [0, 1, 2].map((b) => blocks.read(other, range(b * BLOCK, b * BLOCK + 3), backend.fetchRange));
+  await Bun.sleep(1);
+  expect(backend.fetches).toHaveLength(2);
+  expect(blocks.store.bytesReserved).toBe(BLOCK);
+  expect(await bytes(blocks.readCached(object, range(0, 15)))).toEqual([...content.subarray(0, 16)]);
+  for (let served = 1; served < 4; served++) {
+    backend.fetches[served]!.send(content.subarray(backend.fetches[served]!.start, backend.fetches[served]!.end + 1));
+    backend.fetches[served]!.finish();
+    await Bun.sleep(1);
+  }
+  expect((await Promise.all(cold)).map((r) => r.fetchedBlocks)).toEqual([1, 1, 1]);
+  expect(blocks.store.bytesReserved).toBe(0);
 });

@@ -73,3 +73,14 @@ test("every value leaving the store is reported once: evicted, replaced or delet
   expect(removed).toEqual(["a:10", "b:10", "c:10"]);
   expect(lru.bytesHeld).toBe(5);
 });
+
+test("bytesRemoved counts every value that left the store: evicted, replaced or deleted", () => {
+  const lru = new LruStore(30);
+  lru.set("a", bytes(10));
+  lru.set("b", bytes(20));
+  lru.set("c", bytes(5)); // evicts a
+  lru.set("b", bytes(4)); // replaces b
+  lru.delete("c");
+  expect(lru.bytesRemoved).toBe(10 + 20 + 5);
+  expect(lru.bytesHeld).toBe(4);
+});
