@@ -120,7 +120,7 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   const relayBudget = new BufferBudget(BUFFER_BUDGET);
   const stopCollecting = collectWhenDropped(() => (cache?.store.bytesRemoved ?? 0) + relayBudget.bytesPassed, Math.max(COLLECT_EVERY_MIN, config.cache.sizeBytes * COLLECT_EVERY_SHARE));
   const metrics = new ProxyMetrics({ cache, inFlight: () => server.pendingRequests });
-  const accessLog = createAccessLog(log, config.logFormat);
+  const accessLog = createAccessLog(log, config.logFormat, config.accessLogHitsPerLine);
   const handler = createHandler({
     cache: cache?.reads,
     grants: cache && perIdentity ? new ReadGrants(config.cache.metaTtlMs) : undefined,

@@ -74,6 +74,8 @@ export interface Config {
   domains: string[];
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** One access-log line per this many successful cache hits (1: every hit; Infinity: none). */
+  accessLogHitsPerLine: number;
   cache: CacheConfig;
   auth: AuthConfig;
   limits: LimitsConfig;
@@ -235,6 +237,9 @@ export function resolveConfig(flags: Flags, env: Env): Config {
   if (!logLevel) throw new ConfigError("log-level", `expected error, warn, info, debug or trace, got "${logLevelText}"`);
   const logFormat = raw("log-format", flags, env)!;
   if (logFormat !== "pretty" && logFormat !== "json") throw new ConfigError("log-format", `expected pretty or json, got "${logFormat}"`);
+  const sampleText = raw("access-log-sample", flags, env)!;
+  const sample = /^(0|1|0?\.\d+|1\.0*)$/.test(sampleText) ? Number(sampleText) : NaN;
+  if (!(sample >= 0 && sample <= 1)) throw new ConfigError("access-log-sample", `expected a share from 0 to 1 (0.1: one hit in ten), got "${sampleText}"`);
 
   const sizeBytes = bytes("cache-size", raw("cache-size", flags, env)!, 0);
   const blockSize = bytes("block-size", raw("block-size", flags, env)!, 4096);
@@ -270,6 +275,7 @@ export function resolveConfig(flags: Flags, env: Env): Config {
       .filter(Boolean),
     logLevel,
     logFormat,
+    accessLogHitsPerLine: sample === 0 ? Infinity : Math.round(1 / sample),
     cache: {
       enabled: cacheOn,
       sizeBytes,

@@ -34,6 +34,13 @@ export const OPTIONS = [
   { flag: "domain", env: ["S3PROXY_DOMAIN"], type: "string", description: "The proxy's own host name(s), comma-separated, for virtual-hosted-style requests (bucket.<domain>)" },
   { flag: "log-level", env: ["LOG_LEVEL", "RUST_LOG"], type: "string", default: "info", description: "error, warn, info, debug or trace (RUST_LOG style values such as s3proxy=debug work)" },
   { flag: "log-format", env: ["LOG_FORMAT"], type: "string", default: "pretty", description: "pretty or json (the access log too)" },
+  {
+    flag: "access-log-sample",
+    env: ["ACCESS_LOG_SAMPLE"],
+    type: "string",
+    default: "1",
+    description: "Share of cache hits written to the access log, 0 to 1 (misses, writes, errors and refusals are always written); a sampled line carries sample=N, the hits it stands for",
+  },
   { flag: "auth", env: ["AUTH_MODE"], type: "string", defaultText: "sigv4 with client keys, else passthrough", description: "Client authentication: sigv4, passthrough, web-identity or none (passthrough needs backend credentials)" },
   { flag: "client-keys", env: ["CLIENT_KEYS_FILE"], type: "string", description: "File of client keys for sigv4 mode, one 'ACCESS_KEY_ID SECRET [bucket,bucket...]' per line (# comments); reloaded on SIGHUP" },
   { flag: "client-keys-inline", env: ["CLIENT_KEYS"], type: "string", description: "Client keys for sigv4 mode inline: 'AKID:SECRET[:bucket+bucket],...'" },

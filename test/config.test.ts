@@ -29,6 +29,14 @@ describe("precedence", () => {
     expect(resolveConfig({ "log-format": "json" }, { LOG_FORMAT: "pretty" }).logFormat).toBe("json");
   });
 
+  test("the access log's hit sample becomes one line per N hits: every hit by default, none at 0", () => {
+    expect(resolveConfig({}, {}).accessLogHitsPerLine).toBe(1);
+    expect(resolveConfig({ "access-log-sample": "0.1" }, {}).accessLogHitsPerLine).toBe(10);
+    expect(resolveConfig({}, { ACCESS_LOG_SAMPLE: ".01" }).accessLogHitsPerLine).toBe(100);
+    expect(resolveConfig({ "access-log-sample": "0.3" }, {}).accessLogHitsPerLine).toBe(3);
+    expect(resolveConfig({ "access-log-sample": "0" }, {}).accessLogHitsPerLine).toBe(Infinity);
+  });
+
   test("an empty environment variable counts as unset", () => {
     expect(resolveConfig({}, { PORT: "" }).port).toBe(3000);
   });
@@ -91,6 +99,8 @@ describe("validation errors name the option", () => {
     ["unknown log level", { "log-level": "loud" }, {}, "--log-level: expected error, warn, info, debug or trace"],
     ["unknown RUST_LOG level", {}, { RUST_LOG: "s3proxy=chatty" }, "--log-level:"],
     ["log format", { "log-format": "xml" }, {}, "--log-format: expected pretty or json"],
+    ["access log sample above 1", { "access-log-sample": "2" }, {}, "--access-log-sample: expected a share from 0 to 1"],
+    ["access log sample not a number", {}, { ACCESS_LOG_SAMPLE: "1/10" }, "--access-log-sample: expected a share from 0 to 1"],
     ["cache size", { "cache-size": "lots" }, {}, "--cache-size: expected a size"],
     ["block size too small", { "block-size": "1KiB" }, {}, "--block-size: expected a size"],
     ["block size too large", { "block-size": "128MiB" }, {}, "--block-size: must be at most 64MiB"],

@@ -2,11 +2,12 @@
  * Profile ours' cache-hit path: wrk hammers one cached range while ours runs under
  * `bun --cpu-prof`; prints where the markdown profile landed and its top functions.
  *
- *   bun scripts/bench/profile.ts [rangeBytes=65536] [seconds=10] [connections=32] [auth]
+ *   bun scripts/bench/profile.ts [rangeBytes=65536] [seconds=10] [connections=32] [auth] [info]
  *
- * With `auth`, ours runs with `--auth sigv4` and wrk sends a header-signed request.
+ * With `auth`, ours runs with `--auth sigv4` and wrk sends a header-signed request. With
+ * `info`, ours logs at `--log-level info` (its access log goes to a file beside the profile).
  */
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { objectBytes, putObject } from "./config.ts";
@@ -17,7 +18,8 @@ import { runWrk } from "./wrk.ts";
 
 const args = process.argv.slice(2);
 const auth = args.includes("auth");
-const [size = 65536, seconds = 10, connections = 32] = args.filter((a) => a !== "auth").map(Number);
+const info = args.includes("info");
+const [size = 65536, seconds = 10, connections = 32] = args.filter((a) => a !== "auth" && a !== "info").map(Number);
 const dir = mkdtempSync(join(tmpdir(), "s3proxy-profile-"));
 const backend = await startBackend();
 await putObject(backend, "profile/object.bin", objectBytes(8 * size));
@@ -36,13 +38,13 @@ const proc = Bun.spawn(
     "--port",
     String(port),
     "--log-level",
-    "warn",
+    info ? "info" : "warn",
     ...(auth ? AUTH_FLAGS : ["--auth", "none"]),
   ],
   {
     cwd: join(import.meta.dir, "..", ".."),
     stdout: "inherit",
-    stderr: "inherit",
+    stderr: info ? openSync(join(dir, "stderr.log"), "w") : "inherit",
     env: cleanEnv({ AWS_ACCESS_KEY_ID: backend.accessKeyId, AWS_SECRET_ACCESS_KEY: backend.secretAccessKey }),
   },
 );

@@ -22,6 +22,8 @@ export interface AccessEntry {
   cache?: string;
   ms: number;
   upstreamMs?: number;
+  /** The successful cache hits this line stands for, when hits are sampled (--access-log-sample). */
+  sample?: number;
 }
 
 /** `path` is the request's path as received (percent-encoded), without the query. */
@@ -63,6 +65,7 @@ export function formatAccessLine(e: AccessEntry): string {
   if (e.cache !== undefined) line += ` cache=${e.cache}`;
   line += ` ms=${e.ms}`;
   if (e.upstreamMs !== undefined) line += ` upstreamMs=${e.upstreamMs}`;
+  if (e.sample !== undefined) line += ` sample=${e.sample}`;
   return line;
 }
 
@@ -76,11 +79,18 @@ function logfmtValue(v: string): string {
 /**
  * Access lines bypass consola (far too slow for one line per request) and go, batched, to
  * stderr in the same shapes as the other log lines: `[info] …` or one JSON object.
+ * `hitsPerLine` above 1 writes one line per that many successful cache hits (the rest of
+ * them are counted in the metrics, not logged), and every other request's line as ever:
+ * the lines an operator looks for (misses, writes, errors, refusals) are never sampled away.
  */
-export function createAccessLog(log: Logger, format: LogFormat, write: LineWriter = batchedLineWriter((chunk) => process.stderr.write(chunk))): AccessLog {
+export function createAccessLog(log: Logger, format: LogFormat, hitsPerLine = 1, write: LineWriter = batchedLineWriter((chunk) => process.stderr.write(chunk))): AccessLog {
+  let hits = 0;
   return (method, path, res, record, ms) => {
     if (log.level < 3) return; // below info: skip building the line at all
+    const sampled = hitsPerLine !== 1 && record.cache === "HIT" && res.status < 400;
+    if (sampled && ++hits % hitsPerLine !== 0) return;
     const entry = accessEntry(method, path, res, record, ms);
+    if (sampled) entry.sample = hitsPerLine;
     const time = isoNow();
     if (format === "json") write(JSON.stringify({ time, level: "info", msg: `${method} ${path} ${res.status}`, access: true, ...entry }));
     else write(`${time} [info] ${formatAccessLine(entry)}`);

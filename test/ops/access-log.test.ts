@@ -60,17 +60,45 @@ describe("access log", () => {
   test("json format writes the fields as one JSON object per line; pretty writes the logfmt line", () => {
     const lines: string[] = [];
     const log = createConsola({ level: 3 });
-    createAccessLog(log, "json", (l) => lines.push(l))("GET", url.pathname, response, record, 1);
-    createAccessLog(log, "pretty", (l) => lines.push(l))("GET", url.pathname, response, record, 1);
+    createAccessLog(log, "json", 1, (l) => lines.push(l))("GET", url.pathname, response, record, 1);
+    createAccessLog(log, "pretty", 1, (l) => lines.push(l))("GET", url.pathname, response, record, 1);
     const json = JSON.parse(lines[0]!);
     expect(json.msg).toBe("GET /bucket/dir/file%20one.parquet 206");
     expect(json).toMatchObject({ level: "info", access: true, keyId: "AKIDCLIENT", key: "dir/file one.parquet", bytes: 100, cache: "MISS" });
     expect(lines[1]!.endsWith(`[info] ${formatAccessLine(accessEntry("GET", url.pathname, response, record, 1))}`)).toBe(true);
   });
 
+  test("with hits sampled, one successful hit in N is written, carrying sample=N; misses, writes, errors and failed hits are all written", () => {
+    const lines: string[] = [];
+    const accessLog = createAccessLog(createConsola({ level: 3 }), "pretty", 4, (l) => lines.push(l));
+    const hit: RequestRecord = { ...record, cache: "HIT" };
+    const notFound = new Response(null, { status: 404 });
+    for (let i = 0; i < 10; i++) accessLog("GET", url.pathname, response, hit, 1);
+    accessLog("GET", url.pathname, response, record, 1); // a miss
+    accessLog("GET", url.pathname, notFound, hit, 1); // a hit of a remembered 404
+    accessLog("PUT", url.pathname, new Response(null, { status: 200 }), { requestId: "W" }, 1);
+    const hitLines = lines.filter((l) => l.includes("cache=HIT") && l.includes(" 206 "));
+    expect(hitLines).toHaveLength(2);
+    expect(hitLines.every((l) => l.endsWith(" sample=4"))).toBe(true);
+    expect(lines.filter((l) => l.includes("sample="))).toHaveLength(2);
+    expect(lines).toHaveLength(5);
+  });
+
+  test("a share of 0 writes no successful hit at all, and the json line carries the sample too", () => {
+    const lines: string[] = [];
+    const hit: RequestRecord = { ...record, cache: "HIT" };
+    const none = createAccessLog(createConsola({ level: 3 }), "json", Infinity, (l) => lines.push(l));
+    for (let i = 0; i < 5; i++) none("GET", url.pathname, response, hit, 1);
+    expect(lines).toHaveLength(0);
+    const half = createAccessLog(createConsola({ level: 3 }), "json", 2, (l) => lines.push(l));
+    for (let i = 0; i < 4; i++) half("GET", url.pathname, response, hit, 1);
+    createAccessLog(createConsola({ level: 3 }), "json", 1, (l) => lines.push(l))("GET", url.pathname, response, hit, 1);
+    expect(lines.map((l) => JSON.parse(l).sample)).toEqual([2, 2, undefined]);
+  });
+
   test("nothing is logged below the info level", () => {
     const lines: string[] = [];
-    createAccessLog(createConsola({ level: 1 }), "json", (l) => lines.push(l))("GET", url.pathname, response, record, 1);
+    createAccessLog(createConsola({ level: 1 }), "json", 1, (l) => lines.push(l))("GET", url.pathname, response, record, 1);
     expect(lines).toHaveLength(0);
   });
 
