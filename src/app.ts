@@ -118,8 +118,8 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   const perIdentity = auth.mode === "web-identity";
   const cache = config.cache.enabled ? createCache(config.cache, perIdentity ? onBehalfOfRequest(upstream) : upstream, await createTiers(config.cache, config.endpoint, log)) : undefined;
   const relayBudget = new BufferBudget(BUFFER_BUDGET);
-  const stopCollecting = collectWhenDropped(() => (cache?.store.bytesRemoved ?? 0) + relayBudget.bytesPassed, Math.max(COLLECT_EVERY_MIN, config.cache.sizeBytes * COLLECT_EVERY_SHARE));
-  const metrics = new ProxyMetrics({ cache, inFlight: () => server.pendingRequests });
+  const collector = collectWhenDropped(() => (cache?.store.bytesRemoved ?? 0) + relayBudget.bytesPassed, Math.max(COLLECT_EVERY_MIN, config.cache.sizeBytes * COLLECT_EVERY_SHARE));
+  const metrics = new ProxyMetrics({ cache, inFlight: () => server.pendingRequests, collections: () => collector.done });
   const accessLog = createAccessLog(log, config.logFormat, config.accessLogHitsPerLine);
   const handler = createHandler({
     cache: cache?.reads,
@@ -163,14 +163,14 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
     opsServer,
     async stop() {
       auth.close();
-      stopCollecting();
+      collector.stop();
       stopTlsReload();
       await Promise.all(servers.map((s) => s.stop(true)));
       await closeTiers();
     },
     async drain(timeoutMs) {
       stopTlsReload();
-      stopCollecting();
+      collector.stop();
       const drained = Promise.all(servers.map((s) => s.stop(false))).then(() => true);
       const timedOut = new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref());
       const finished = await Promise.race([drained, timedOut]);
@@ -181,12 +181,17 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   };
 }
 
-/** A full collection each time `every` more bytes were dropped by the cache and the relay (see collection-pacer.ts). */
-function collectWhenDropped(dropped: () => number, every: number): () => void {
+/** A full collection each time `every` more bytes were dropped by the cache and the relay (see collection-pacer.ts); `done` counts them and their time. */
+function collectWhenDropped(dropped: () => number, every: number): { done: { count: number; seconds: number }; stop: () => void } {
   const pacer = new CollectionPacer(every);
+  const done = { count: 0, seconds: 0 };
   const timer = setInterval(() => {
-    if (pacer.due(dropped())) Bun.gc(true);
+    if (!pacer.due(dropped())) return;
+    const started = performance.now();
+    Bun.gc(true);
+    done.count++;
+    done.seconds += (performance.now() - started) / 1000;
   }, COLLECT_CHECK_MS);
   timer.unref();
-  return () => clearInterval(timer);
+  return { done, stop: () => clearInterval(timer) };
 }

@@ -17,6 +17,8 @@ export interface MetricSources {
   cache?: { store: LruUsage; stats: CacheStats; tiers?: readonly CacheTier[] };
   /** Requests being served right now (bodies still streaming included). */
   inFlight: () => number;
+  /** Full garbage collections the proxy ran because the cache churned (collection-pacer.ts), and their time. */
+  collections?: () => { count: number; seconds: number };
   /** Milliseconds since the epoch; injected so tests can pin it. */
   now?: () => number;
 }
@@ -79,6 +81,9 @@ export class ProxyMetrics {
     this.duration = r.histogram("s3proxy_request_duration_seconds", "Time to answer a request (until the response headers), by S3 operation", DURATION_BUCKETS);
     this.upstreamDuration = r.histogram("s3proxy_upstream_duration_seconds", "Time the backend took to answer a forwarded request, by S3 operation", DURATION_BUCKETS);
     r.gauge("s3proxy_in_flight_requests", "Requests being served, including bodies still streaming", () => sources.inFlight());
+    r.gauge("s3proxy_resident_memory_bytes", "Resident set size of the proxy process", () => process.memoryUsage.rss());
+    r.collectedCounter("s3proxy_memory_collections_total", "Full garbage collections run because the cache and relay dropped a quarter of --cache-size since the last one", () => sources.collections?.().count ?? 0);
+    r.collectedCounter("s3proxy_memory_collection_seconds_total", "Time the event loop spent in those collections", () => sources.collections?.().seconds ?? 0);
     r.collectedCounter("s3proxy_cache_requests_total", "Cache lookups by result: hit (no backend request: memory or a lower tier), miss, partial (some blocks fetched)", () =>
       stats
         ? [

@@ -80,6 +80,9 @@ describe("metrics after known requests", () => {
     // The scrape itself is the one request in flight on the main port.
     expect(metricValue(m, "s3proxy_in_flight_requests")).toBe(1);
     expect(metricValue(m, "s3proxy_upstream_errors_total")).toBe(0);
+    // One eviction drops far less than a quarter of the cache size (at least 16 MiB): no collection yet.
+    expect(metricValue(m, "s3proxy_memory_collections_total")).toBe(0);
+    expect(metricValue(m, "s3proxy_resident_memory_bytes")).toBeGreaterThan(4 * MiB);
 
     const status = (await (await fetch(`${proxy.endpoint}/_s3proxy/status.json`)).json()) as StatusSnapshot;
     expect(status.topObjects[0]).toEqual({ object: `${backend.bucket}/${KEY}`, hits: 2 });
@@ -119,5 +122,22 @@ describe("metrics after known requests", () => {
       client.destroy();
       await lonely.stop();
     }
+  });
+
+  test("a cache that churns through 16 MiB gets a full collection, counted with its time", async () => {
+    const before = metricValue(await scrape(`${proxy.endpoint}/_s3proxy/metrics`), "s3proxy_memory_collections_total");
+    // 6 blocks through a 4-block cache, four times over: between 16 and 25 MiB evicted, so one collection.
+    for (let pass = 0; pass < 4; pass++) {
+      for (let block = 0; block < 6; block++) await getRange(`bytes=${block * MiB}-${block * MiB + 9}`);
+      await fillsSettled(proxy.endpoint);
+    }
+    // The pacer looks every 50 ms: wait for it, within a bound.
+    let m = await scrape(`${proxy.endpoint}/_s3proxy/metrics`);
+    for (let i = 0; i < 100 && metricValue(m, "s3proxy_memory_collections_total") === before; i++) {
+      await Bun.sleep(20);
+      m = await scrape(`${proxy.endpoint}/_s3proxy/metrics`);
+    }
+    expect(metricValue(m, "s3proxy_memory_collections_total")).toBe(before + 1);
+    expect(metricValue(m, "s3proxy_memory_collection_seconds_total")).toBeGreaterThan(0);
   });
 });
