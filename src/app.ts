@@ -3,10 +3,10 @@ import type { AuthMode } from "./auth/authenticate.ts";
 import { onBehalfOfRequest } from "./auth/acting-as.ts";
 import { ReadGrants } from "./auth/read-grants.ts";
 import { setupClientAuth } from "./auth/setup.ts";
+import { ByteBudget } from "./byte-budget.ts";
 import { BlockCache } from "./cache/block-cache.ts";
 import { CollectionPacer } from "./cache/collection-pacer.ts";
 import { DiskTier } from "./cache/disk-tier.ts";
-import { FillBudget } from "./cache/fill-budget.ts";
 import type { LruUsage } from "./cache/lru.ts";
 import { MetaCache } from "./cache/meta-cache.ts";
 import { ReadThroughCache, type Upstream } from "./cache/read-through.ts";
@@ -20,7 +20,6 @@ import { ProxyMetrics } from "./ops/metrics.ts";
 import { checkReadiness } from "./ops/readiness.ts";
 import { createOpsRoutes, opsOnly, withOpsRoutes } from "./ops/routes.ts";
 import { createHandler, type Handler } from "./proxy/handler.ts";
-import { BufferBudget } from "./proxy/respond.ts";
 import { listen, type Listener } from "./server/server.ts";
 import { describeTlsPair, loadTlsPair, reloadTlsOnHangup } from "./server/tls-files.ts";
 import { UpstreamClient } from "./upstream/client.ts";
@@ -75,7 +74,7 @@ function createCache(config: CacheConfig, upstream: Upstream, tiers: CacheTier[]
   // cold reads queue. Each in-flight byte also exists once more in the answer copied from it,
   // so this bounds what misses hold beyond the cache to about a quarter of it (a quarter for
   // fills measured 750 MiB peak against 580 under the memory bench's 224 cold readers).
-  const fills = new FillBudget(Math.max(4 * config.blockSize, Math.floor(config.sizeBytes / 8)));
+  const fills = new ByteBudget(Math.max(4 * config.blockSize, Math.floor(config.sizeBytes / 8)));
   const blocks = new BlockCache(config.sizeBytes, config.blockSize, stats, tiers, fills);
   const reads = new ReadThroughCache(meta, blocks, upstream, stats, {
     tiers,
@@ -117,8 +116,8 @@ export async function startProxy(config: Config, env: Env, log: Logger): Promise
   // Web identity: cache fills are signed as the identity whose request started them.
   const perIdentity = auth.mode === "web-identity";
   const cache = config.cache.enabled ? createCache(config.cache, perIdentity ? onBehalfOfRequest(upstream) : upstream, await createTiers(config.cache, config.endpoint, log)) : undefined;
-  const relayBudget = new BufferBudget(BUFFER_BUDGET);
-  const collector = collectWhenDropped(() => (cache?.store.bytesRemoved ?? 0) + relayBudget.bytesPassed, Math.max(COLLECT_EVERY_MIN, config.cache.sizeBytes * COLLECT_EVERY_SHARE));
+  const relayBudget = new ByteBudget(BUFFER_BUDGET);
+  const collector = collectWhenDropped(() => (cache?.store.bytesRemoved ?? 0) + relayBudget.bytesAdmitted, Math.max(COLLECT_EVERY_MIN, config.cache.sizeBytes * COLLECT_EVERY_SHARE));
   const metrics = new ProxyMetrics({ cache, inFlight: () => server.pendingRequests, collections: () => collector.done });
   const accessLog = createAccessLog(log, config.logFormat, config.accessLogHitsPerLine);
   const handler = createHandler({

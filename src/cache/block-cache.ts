@@ -27,7 +27,7 @@
  */
 import type { ByteRange } from "../s3/range.ts";
 import { LruStore } from "./lru.ts";
-import type { FillBudget } from "./fill-budget.ts";
+import type { ByteBudget } from "../byte-budget.ts";
 import type { CacheStats } from "./stats.ts";
 import { BlockFill, RunFill } from "./run-fill.ts";
 import { blockFromTiers, type CacheTier } from "./tier.ts";
@@ -191,7 +191,7 @@ export class BlockCache {
     /** Lower tiers (disk, Redis), consulted before the backend and written back after it. */
     private readonly tiers: readonly CacheTier[] = [],
     /** Bounds the bytes of backend fills in flight; unbounded when absent. */
-    private readonly budget?: FillBudget,
+    private readonly budget?: ByteBudget,
   ) {
     this.fileTiers = tiers.filter((t) => t.blockSlice);
     this.store = new LruStore<Extent>(limit, (_, extent) => {

@@ -4,36 +4,20 @@
  * Bun.serve drops a Content-Length set beside a streamed body and sends it chunked
  * (oven-sh/bun#10507), and Rust object_store (Polars) refuses GET answers without
  * Content-Length. So bodies up to a size limit are read whole and sent as bytes, which
- * Bun frames with an exact Content-Length; only larger ones are streamed, within a global
- * byte budget so buffering cannot grow memory without bound under load.
+ * Bun frames with an exact Content-Length; only larger ones are streamed. Reading whole takes
+ * from a global byte budget, waiting for room, so buffering cannot grow memory without bound
+ * under load and never trades the Content-Length away for it.
  */
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "date", "server", "proxy-connection", "trailer", "upgrade"]);
+import type { ByteBudget } from "../byte-budget.ts";
 
-/** Bytes held in buffered response bodies across all requests. */
-export class BufferBudget {
-  private used = 0;
-  /** Bytes of every body buffered so far (each is garbage once sent). */
-  bytesPassed = 0;
-  constructor(readonly limit: number) {}
-  tryTake(n: number): boolean {
-    if (this.used + n > this.limit) return false;
-    this.used += n;
-    this.bytesPassed += n;
-    return true;
-  }
-  give(n: number): void {
-    this.used -= n;
-  }
-  get inUse(): number {
-    return this.used;
-  }
-}
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "date", "server", "proxy-connection", "trailer", "upgrade"]);
 
 export interface RelayOptions {
   /** Largest body read whole so it can carry an exact Content-Length. */
   maxBufferedBody: number;
-  budget: BufferBudget;
+  /** Bytes of bodies being read whole, across all requests: a body waits for room, so it keeps its Content-Length under load too. */
+  budget: ByteBudget;
 }
 
 export function copyResponseHeaders(from: Headers): Headers {
@@ -62,13 +46,14 @@ export async function relayResponse(res: Response, method: string, opts: RelayOp
   // Explicit, so the access log and metrics can read a body's size (Bun drops it on streamed bodies, see above).
   if (declared !== null) headers.set("content-length", declared);
   const length = declared === null ? NaN : Number(declared);
-  if (Number.isSafeInteger(length) && length <= opts.maxBufferedBody && opts.budget.tryTake(length)) {
+  if (Number.isSafeInteger(length) && length <= opts.maxBufferedBody) {
+    const taken = await opts.budget.acquire(length);
     try {
       const bytes = await res.bytes();
       if (bytes.length !== length) throw new Error(`backend body was ${bytes.length} bytes, expected ${length}`);
       return { response: new Response(bytes, { status: res.status, statusText: res.statusText, headers }), body: bytes };
     } finally {
-      opts.budget.give(length);
+      opts.budget.release(taken);
     }
   }
   return { response: new Response(res.body, { status: res.status, statusText: res.statusText, headers }) };

@@ -7,7 +7,7 @@
  */
 import { expect, test } from "bun:test";
 import { BlockCache, bytesOf, type Chunks } from "../../src/cache/block-cache.ts";
-import { FillBudget } from "../../src/cache/fill-budget.ts";
+import { ByteBudget } from "../../src/byte-budget.ts";
 import type { ObjectVersion } from "../../src/cache/keys.ts";
 import { CacheStats } from "../../src/cache/stats.ts";
 
@@ -27,7 +27,7 @@ async function campaign(seed: number): Promise<string[]> {
     const o: ObjectVersion = { bucket: "b", key: `k${k}`, etag: `"e${k}"`, size };
     return { o, bytes: Uint8Array.from({ length: size }, (_, i) => (i * 31 + k * 7 + (i >> 14)) & 255) };
   });
-  const blocks = new BlockCache(LIMIT, BLOCK, new CacheStats(), [], new FillBudget(LIMIT / 8));
+  const blocks = new BlockCache(LIMIT, BLOCK, new CacheStats(), [], new ByteBudget(LIMIT / 8));
   // Each piece arrives after a microtask or a macrotask, so fills and reads interleave differently.
   const later = () => new Promise<void>((r) => (random() < 0.5 ? queueMicrotask(r) : setImmediate(r)));
   async function* pieces(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

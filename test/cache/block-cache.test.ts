@@ -3,7 +3,7 @@ import { BlockCache, bytesOf, type FetchRange, type RangeBody } from "../../src/
 import { blockKey, type ObjectVersion } from "../../src/cache/keys.ts";
 import type { ByteRange } from "../../src/s3/range.ts";
 import { CacheStats } from "../../src/cache/stats.ts";
-import { FillBudget } from "../../src/cache/fill-budget.ts";
+import { ByteBudget } from "../../src/byte-budget.ts";
 
 const BLOCK = 16;
 const object: ObjectVersion = { bucket: "b", key: "k", etag: '"e"', size: 40 };
@@ -302,7 +302,7 @@ test("a cached extent the read's own fills evict is sliced only for the blocks i
 });
 
 test("a fill queued behind the fill budget reserves no room, so it evicts nothing until it starts", async () => {
-  const budget = new FillBudget(BLOCK);
+  const budget = new ByteBudget(BLOCK);
   const blocks = new BlockCache(3 * BLOCK, BLOCK, new CacheStats(), [], budget);
   const backend = controlledBackend();
   const warm = blocks.read(object, range(0, 15), backend.fetchRange);

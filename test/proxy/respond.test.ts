@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { BufferBudget, relayResponse as relayed } from "../../src/proxy/respond.ts";
+import { ByteBudget } from "../../src/byte-budget.ts";
+import { relayResponse as relayed } from "../../src/proxy/respond.ts";
 
 /** The relayed response alone (the buffered body beside it is checked where it matters). */
 const relayResponse = async (...args: Parameters<typeof relayed>) => (await relayed(...args)).response;
 
-const opts = (limit = 1024, budget = 1 << 20) => ({ maxBufferedBody: limit, budget: new BufferBudget(budget) });
+const opts = (limit = 1024, budget = 1 << 20) => ({ maxBufferedBody: limit, budget: new ByteBudget(budget) });
 
 function streamed(bytes: Uint8Array, headers: Record<string, string>, status = 200): Response {
   return new Response(new Blob([bytes]).stream(), { status, headers });
@@ -55,13 +56,23 @@ describe("relayResponse", () => {
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
   });
 
-  test("buffering stops when the global budget is spent, and the budget is given back", async () => {
-    const budget = new BufferBudget(1500);
-    const first = relayResponse(streamed(new Uint8Array(1000), { "content-length": "1000" }), "GET", { maxBufferedBody: 1024, budget });
+  test("a body waits for room in the global budget, then is read whole and keeps its exact Content-Length", async () => {
+    const budget = new ByteBudget(1500);
+    // The first body is still arriving: it holds 1000 of the 1500 bytes.
+    let send!: ReadableStreamDefaultController<Uint8Array>;
+    const slow = new Response(new ReadableStream<Uint8Array>({ start: (c) => void (send = c) }), { headers: { "content-length": "1000" } });
+    const first = relayResponse(slow, "GET", { maxBufferedBody: 1024, budget });
     expect(budget.inUse).toBe(1000);
-    expect(budget.tryTake(1000)).toBe(false);
+    const second = relayResponse(streamed(new Uint8Array(1000).fill(7), { "content-length": "1000" }), "GET", { maxBufferedBody: 1024, budget });
+    await Promise.resolve();
+    expect(budget.inUse).toBe(1000); // the second waits rather than streaming without a length
+    send.enqueue(new Uint8Array(1000));
+    send.close();
     await first;
+    const res = await second;
+    expect(await rawHead(res)).toContain("content-length: 1000");
     expect(budget.inUse).toBe(0);
+    expect(budget.bytesAdmitted).toBe(2000);
   });
 
   test("a backend body shorter than its Content-Length is an error, not a short answer", async () => {

@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
-import { FillBudget } from "../../src/cache/fill-budget.ts";
+import { ByteBudget } from "../src/byte-budget.ts";
 
-test("fills beyond the budget wait, and are admitted in arrival order as bytes are released", async () => {
-  const budget = new FillBudget(100);
+test("takes beyond the budget wait, and are admitted in arrival order as bytes are released", async () => {
+  const budget = new ByteBudget(100);
   const first = await budget.acquire(60);
   const admitted: string[] = [];
   const admit = (name: string, n: number) => {
@@ -20,20 +20,20 @@ test("fills beyond the budget wait, and are admitted in arrival order as bytes a
   expect(budget.inUse).toBe(60);
 });
 
-test("a fill larger than the whole budget takes all of it instead of waiting forever", async () => {
-  const budget = new FillBudget(100);
+test("a take larger than the whole budget takes all of it instead of waiting forever", async () => {
+  const budget = new ByteBudget(100);
   expect(await budget.acquire(500)).toBe(100);
   expect(budget.inUse).toBe(100);
   budget.release(100);
   expect(budget.inUse).toBe(0);
 });
 
-test("tryAcquire takes room only when there is some now and no fill is waiting for it", async () => {
-  const budget = new FillBudget(100);
+test("tryAcquire takes room only when there is some now and no one is waiting for it", async () => {
+  const budget = new ByteBudget(100);
   expect(budget.tryAcquire(60)).toBe(60);
   expect(budget.tryAcquire(50)).toBeUndefined();
   const waiting = budget.acquire(50);
-  expect(budget.tryAcquire(10)).toBeUndefined(); // room for 10, but a fill waits first
+  expect(budget.tryAcquire(10)).toBeUndefined(); // room for 10, but a take waits first
   budget.release(60);
   expect(await waiting).toBe(50);
   expect(budget.tryAcquire(50)).toBe(50);

@@ -1,11 +1,15 @@
 /**
- * Bytes of cache fills in flight, bounded: a fill waits for room before it asks the
- * backend, so a burst of cold reads queues instead of holding an unbounded number of blocks
- * in memory at once (each in-flight block briefly exists as the fetched buffer, the stored
- * copy and the response). A fill larger than the whole budget takes all of it.
+ * Bytes in flight, bounded: whoever is about to hold bytes waits for room first, so a burst
+ * queues instead of holding an unbounded amount of memory at once. The cache's fills take
+ * from one before they ask the backend (each in-flight block briefly exists as the fetched
+ * buffer, the stored copy and the response); the relay takes from another before it reads a
+ * body whole to answer it with an exact Content-Length. A take larger than the whole budget
+ * takes all of it. Admitted in arrival order.
  */
-export class FillBudget {
+export class ByteBudget {
   private used = 0;
+  /** Bytes of every take so far (each is garbage once its holder is done; see collection-pacer.ts). */
+  bytesAdmitted = 0;
   private readonly waiting: Array<{ bytes: number; go: () => void }> = [];
 
   constructor(readonly limit: number) {}
@@ -16,6 +20,7 @@ export class FillBudget {
 
   async acquire(bytes: number): Promise<number> {
     const take = Math.min(bytes, this.limit);
+    this.bytesAdmitted += take;
     if (this.waiting.length === 0 && this.used + take <= this.limit) {
       this.used += take;
       return take;
@@ -24,16 +29,17 @@ export class FillBudget {
     return take;
   }
 
-  /** Take `bytes` only if there is room now and no fill is waiting; undefined otherwise. */
+  /** Take `bytes` only if there is room now and no one is waiting; undefined otherwise. */
   tryAcquire(bytes: number): number | undefined {
     if (this.waiting.length > 0 || this.used + bytes > this.limit) return undefined;
     this.used += bytes;
+    this.bytesAdmitted += bytes;
     return bytes;
   }
 
   release(taken: number): void {
     this.used -= taken;
-    // First come, first served: a large fill at the head is not overtaken by small ones.
+    // First come, first served: a large take at the head is not overtaken by small ones.
     while (this.waiting.length > 0 && this.used + this.waiting[0]!.bytes <= this.limit) {
       const next = this.waiting.shift()!;
       this.used += next.bytes;
