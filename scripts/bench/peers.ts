@@ -104,6 +104,12 @@ export async function startRaw(): Promise<Peer> {
   return { name: "raw Bun.serve", endpoint: `http://127.0.0.1:${child.info.port}`, pid: child.proc.pid, stop: child.stop };
 }
 
+/** A bare Bun forwarding hop in front of `upstream` (raw-hop.ts): the floor for any Bun proxy's miss. */
+export async function startRawHop(upstream: string): Promise<Peer> {
+  const child = await spawnChild<{ port: number }>(["bun", join(import.meta.dir, "raw-hop.ts"), upstream]);
+  return { name: "raw Bun hop", endpoint: `http://127.0.0.1:${child.info.port}`, pid: child.proc.pid, stop: child.stop };
+}
+
 /** Stop every peer given, ignoring the absent ones. */
 export async function stopAll(...peers: (Peer | undefined)[]): Promise<void> {
   await Promise.all(peers.map((p) => p?.stop()));

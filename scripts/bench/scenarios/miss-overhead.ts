@@ -5,7 +5,7 @@
  */
 import { objectBytes, objectUrl, putObject, type BenchContext } from "../config.ts";
 import { startNginx } from "../nginx.ts";
-import { startOurs, type Peer } from "../peers.ts";
+import { startOurs, startRawHop, type Peer } from "../peers.ts";
 import { atMost, formatBytes, formatSummary, percentile, summarize } from "../stats.ts";
 import type { ScenarioResult } from "../types.ts";
 
@@ -32,7 +32,7 @@ export async function missOverhead(ctx: BenchContext): Promise<ScenarioResult> {
   const result: ScenarioResult = {
     name: "miss-overhead",
     title: "Miss overhead",
-    method: `${requests} sequential GETs of ${formatBytes(rangeSize)} at the start of ${requests} distinct ${formatBytes(block)} blocks, no added latency, one keep-alive client (Bun fetch) timing each request to its last body byte. Ours and nginx fetch the whole block from the backend on a miss (nginx: its slice), and ours answers as soon as the client's bytes have arrived; \`ours --no-cache\` is the pure forwarding path. Proxies are restarted before each of the ${config.reps} repetitions and first warmed with ${requests} untimed misses on other blocks (a long-running proxy has its code compiled; a fresh Bun process spends its first requests in the JIT); per-request p50/p99 within a repetition, then the median (min–max) over repetitions.`,
+    method: `${requests} sequential GETs of ${formatBytes(rangeSize)} at the start of ${requests} distinct ${formatBytes(block)} blocks, no added latency, one keep-alive client (Bun fetch) timing each request to its last body byte. Ours and nginx fetch the whole block from the backend on a miss (nginx: its slice), and ours answers as soon as the client's bytes have arrived; \`ours --no-cache\` is the pure forwarding path, and \`raw Bun hop\` (scripts/bench/raw-hop.ts) a bare Bun.serve that forwards with fetch and answers with the body read whole: the floor for any Bun proxy here. Proxies are restarted before each of the ${config.reps} repetitions and first warmed with ${requests} untimed misses on other blocks (a long-running proxy has its code compiled; a fresh Bun process spends its first requests in the JIT); per-request p50/p99 within a repetition, then the median (min–max) over repetitions.`,
     tables: [],
     charts: [],
     targets: [],
@@ -53,6 +53,7 @@ export async function missOverhead(ctx: BenchContext): Promise<ScenarioResult> {
       ["direct", async () => undefined],
       ["ours", () => startOurs(backend.endpoint, backend, ["--block-size", String(block)])],
       ["ours --no-cache", () => startOurs(backend.endpoint, backend, ["--no-cache"])],
+      ["raw Bun hop", () => startRawHop(backend.endpoint)],
     ];
     if (ctx.has.nginx) starters.push(["nginx", () => startNginx(backend.endpoint, block)]);
     for (const [name, start] of starters) {
@@ -83,7 +84,10 @@ export async function missOverhead(ctx: BenchContext): Promise<ScenarioResult> {
   const added = summarize(samples.get("ours")!.p50).median - direct.p50.median;
   result.targets.push({ goal: "miss path: ≤ 1 ms added p50 over direct (latency 0)", ...atMost(added, 1, (v) => `${v.toFixed(2)} ms`) });
   const plain = summarize(samples.get("ours --no-cache")!.p50).median - direct.p50.median;
-  result.notes.push(`A miss through ours reads a whole ${formatBytes(block)} block from the backend to answer ${formatBytes(rangeSize)}; the pure forwarding path (\`--no-cache\`) adds ${plain.toFixed(2)} ms at p50.`);
+  const hop = summarize(samples.get("raw Bun hop")!.p50).median - direct.p50.median;
+  result.notes.push(
+    `A miss through ours reads a whole ${formatBytes(block)} block from the backend to answer ${formatBytes(rangeSize)}; the pure forwarding path (\`--no-cache\`) adds ${plain.toFixed(2)} ms at p50, and a bare Bun fetch-and-answer hop ${hop.toFixed(2)} ms: ours' miss adds ${(added - hop).toFixed(2)} ms beyond that floor.`,
+  );
   result.charts.push({
     kind: "bars",
     file: "miss-overhead.svg",
