@@ -4,7 +4,6 @@
  * bytes or headers per request (part numbers, response-header overrides, SSE-C keys,
  * requester-pays, several ranges, checksum mode on a whole object) goes straight to the backend.
  */
-import { parseRange } from "../s3/range.ts";
 import { PRESIGN_PARAMS, type S3Operation } from "../s3/operation.ts";
 
 export type CachePolicy = "cache" | "bypass" | "refresh";
@@ -23,7 +22,7 @@ export function cachePolicy(op: S3Operation): CachePolicy {
   if (op.bucket === undefined || op.key === undefined) return "bypass";
   if (!op.query.every(([k]) => NEUTRAL_PARAMS.has(k))) return "bypass";
   if (PER_REQUEST_HEADERS.some((h) => op.headers.has(h))) return "bypass";
-  const range = op.kind === "GetObject" ? parseRange(op.headers.get("range")) : undefined;
+  const range = op.range;
   if (range === "multi") return "bypass";
   // Current AWS SDKs send checksum mode on every GetObject. S3 returns object checksums only
   // for whole-object answers (and HEAD), which the cache does not keep; a range has none.

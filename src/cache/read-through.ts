@@ -14,7 +14,7 @@
  */
 import { S3Error } from "../s3/errors.ts";
 import { queryValue, type S3Operation } from "../s3/operation.ts";
-import { parseContentRange, parseRange, rangeLength, type ByteRange } from "../s3/range.ts";
+import { parseContentRange, rangeLength, type ByteRange } from "../s3/range.ts";
 import { type BlockCache, type BlockRead, bytesOf, type Chunks, type RangeBody } from "./block-cache.ts";
 import { decide, discoveryPlan, type Limits, type ReadRequest } from "./decide.ts";
 import { Discoverer, metaFromResponse, objectHeaders, recordAnswer, versionOf, type Upstream } from "./discovery.ts";
@@ -344,7 +344,7 @@ function objectName(op: S3Operation): ObjectName {
 }
 
 function readRequest(op: S3Operation): ReadRequest {
-  return { head: op.method === "HEAD", range: op.method === "HEAD" ? undefined : parseRange(op.headers.get("range")), headers: op.headers };
+  return { head: op.method === "HEAD", range: op.range, headers: op.headers };
 }
 
 /**

@@ -6,6 +6,7 @@
 import { parseCopySource, type CopySource } from "./copy-source.ts";
 import { S3Error } from "./errors.ts";
 import { checkBucketName, checkObjectKey } from "./names.ts";
+import { parseRange, type ParsedRange } from "./range.ts";
 import { decodeComponent, type QueryParam } from "./uri.ts";
 
 export type OperationKind =
@@ -44,6 +45,8 @@ export interface S3Operation {
   style: "path" | "virtual";
   /** `x-amz-copy-source`, parsed and checked; forwarded re-encoded from this, never as received. */
   copySource?: CopySource;
+  /** A GetObject's Range header, parsed once for the cache's decisions; forwarded as received. */
+  range?: ParsedRange;
 }
 
 export interface ParseOptions {
@@ -91,7 +94,8 @@ export function parseOperation(method: string, url: URL, headers: Headers, opts:
   const source = headers.get("x-amz-copy-source");
   const copySource = source === null ? undefined : parseCopySource(source);
   const kind = classify(method, bucket, key, query, headers);
-  return { kind, method, bucket, key, query, headers, style, copySource };
+  const range = kind === "GetObject" ? parseRange(headers.get("range")) : undefined;
+  return { kind, method, bucket, key, query, headers, style, copySource, range };
 }
 
 /** Decoded query parameters; `+` means space as in form encoding, like S3 reads it. */

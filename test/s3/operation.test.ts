@@ -23,6 +23,15 @@ describe("path-style requests", () => {
     expect(op).toMatchObject({ bucket: "bucket", key: "dir/with space/日+plus%.bin", style: "path", kind: "GetObject" });
   });
 
+  test("a GetObject carries its Range header parsed; other operations carry none", () => {
+    expect(parse("GET", "/bucket/key", { range: "bytes=5-9" }).range).toEqual({ kind: "bounded", start: 5, end: 9 });
+    expect(parse("GET", "/bucket/key", { range: "bytes=-3" }).range).toEqual({ kind: "suffix", length: 3 });
+    expect(parse("GET", "/bucket/key", { range: "bytes=0-1,4-5" }).range).toBe("multi");
+    expect(parse("GET", "/bucket/key").range).toBeUndefined();
+    expect(parse("HEAD", "/bucket/key", { range: "bytes=5-9" }).range).toBeUndefined();
+    expect(parse("GET", "/bucket/", { range: "bytes=5-9" }).range).toBeUndefined();
+  });
+
   test("keep a key's empty segments and trailing slash", () => {
     expect(parse("GET", "/bucket/a//b/").key).toBe("a//b/");
   });
