@@ -32,8 +32,9 @@ export function answerBytes(answer: CacheAnswer): number {
 }
 
 /**
- * Object headers built once per metadata entry, copied for each answer: copying a Headers
- * is cheaper than building one from a record (the hit path does it on every request).
+ * Object headers built once per metadata entry (with `x-cache: HIT`, the usual answer),
+ * copied for each answer: copying a Headers is cheaper than building one from a record, and
+ * each header set on the copy costs about as much again (the hit path does it on every request).
  */
 const headerSets = new WeakMap<ObjectMeta, Headers>();
 
@@ -41,10 +42,11 @@ function objectHeaders(meta: ObjectMeta, result: CacheResult, requestId: string)
   let base = headerSets.get(meta);
   if (!base) {
     base = new Headers(meta.headers as Array<[string, string]>);
+    base.set("x-cache", "HIT");
     headerSets.set(meta, base);
   }
   const headers = new Headers(base);
-  headers.set("x-cache", result);
+  if (result !== "HIT") headers.set("x-cache", result);
   headers.set("x-amz-request-id", requestId);
   return headers;
 }
