@@ -25,16 +25,21 @@ export interface Limits {
 export type DiscoveryPlan =
   /** The client's bounded range, widened to whole blocks: one round trip, like going direct. */
   | { how: "range"; range: ByteRange }
-  /** A HEAD first (a HEAD itself, open or suffix ranges, or expired metadata a tier still holds). */
+  /**
+   * A HEAD first (a HEAD itself, open or suffix ranges, expired metadata a tier still holds,
+   * or a range longer than the cache answers: the object may be shorter than it asks).
+   */
   | { how: "head" }
   /** A whole-object GET: forwarded, and learned from its answer. */
   | { how: "forward" };
 
-export function discoveryPlan(req: ReadRequest, revalidate: boolean): DiscoveryPlan {
+export function discoveryPlan(req: ReadRequest, revalidate: boolean, limits: Pick<Limits, "maxRangeSize">): DiscoveryPlan {
   const range = req.range;
   if (req.head || revalidate) return { how: "head" };
   if (range === undefined || range === "ignored") return { how: "forward" };
-  return range !== "multi" && range.kind === "bounded" ? { how: "range", range: { start: range.start, end: range.end } } : { how: "head" };
+  // A widened read is adopted whole, so it is made only for a range the cache would keep.
+  if (range === "multi" || range.kind !== "bounded" || range.end - range.start + 1 > limits.maxRangeSize) return { how: "head" };
+  return { how: "range", range: { start: range.start, end: range.end } };
 }
 
 export type Decision =

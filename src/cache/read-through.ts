@@ -130,7 +130,7 @@ export class ReadThroughCache {
     if (!meta) {
       result = "MISS";
       // Expired metadata in a tier means its blocks are likely there too: revalidate with a HEAD, not a ranged GET.
-      const plan = discoveryPlan(req, inTiers === "expired");
+      const plan = discoveryPlan(req, inTiers === "expired", this.opts);
       if (plan.how === "forward") return undefined;
       const first = plan.how === "range" ? this.discover.withRange(name, plan.range) : this.discover.withHead(name);
       // Only the request that asked the backend is a MISS; one that joined it costs the backend nothing.

@@ -34,12 +34,18 @@ test("whole-object GETs are answered from the blocks up to the size limit; uncac
 });
 
 test("an unknown object is discovered with the client's bounded range, a HEAD, or its own forwarded GET", () => {
-  expect(discoveryPlan(get({ range: "bytes=5-9" }), false)).toEqual({ how: "range", range: { start: 5, end: 9 } });
-  expect(discoveryPlan(get({ range: "bytes=5-9" }), true)).toEqual({ how: "head" });
-  expect(discoveryPlan(get({ range: "bytes=5-" }), false)).toEqual({ how: "head" });
-  expect(discoveryPlan(get({ range: "bytes=-5" }), false)).toEqual({ how: "head" });
-  expect(discoveryPlan(get({ range: "bytes=0-1,5-6" }), false)).toEqual({ how: "head" });
-  expect(discoveryPlan(head(), false)).toEqual({ how: "head" });
-  expect(discoveryPlan(get(), false)).toEqual({ how: "forward" });
-  expect(discoveryPlan(get({ range: "junk" }), false)).toEqual({ how: "forward" });
+  expect(discoveryPlan(get({ range: "bytes=5-9" }), false, limits)).toEqual({ how: "range", range: { start: 5, end: 9 } });
+  expect(discoveryPlan(get({ range: "bytes=5-9" }), true, limits)).toEqual({ how: "head" });
+  expect(discoveryPlan(get({ range: "bytes=5-" }), false, limits)).toEqual({ how: "head" });
+  expect(discoveryPlan(get({ range: "bytes=-5" }), false, limits)).toEqual({ how: "head" });
+  expect(discoveryPlan(get({ range: "bytes=0-1,5-6" }), false, limits)).toEqual({ how: "head" });
+  expect(discoveryPlan(head(), false, limits)).toEqual({ how: "head" });
+  expect(discoveryPlan(get(), false, limits)).toEqual({ how: "forward" });
+  expect(discoveryPlan(get({ range: "junk" }), false, limits)).toEqual({ how: "forward" });
+});
+
+test("a bounded range longer than the cache answers is discovered with a HEAD, never with a widened read of its own length", () => {
+  expect(discoveryPlan(get({ range: "bytes=0-49" }), false, limits)).toEqual({ how: "range", range: { start: 0, end: 49 } });
+  expect(discoveryPlan(get({ range: "bytes=0-50" }), false, limits)).toEqual({ how: "head" });
+  expect(discoveryPlan(get({ range: "bytes=0-99999999999" }), false, limits)).toEqual({ how: "head" });
 });

@@ -320,4 +320,24 @@ describe("memory bound", () => {
       await small.stop();
     }
   });
+
+  test("a cold range longer than the cache answers is streamed from one backend GET, none of it read for the cache", async () => {
+    // A cache of 8 blocks answers ranges of up to 2; this range is 30 blocks of a 40-block object.
+    const small = await startTestProxy({ ...backend, endpoint: relay.endpoint }, { "block-size": String(BLOCK), "cache-size": String(8 * BLOCK), prefetch: false });
+    try {
+      const key = "bound/long-range.bin";
+      await putDirect(key, randomBytes(40 * BLOCK, 78));
+      relay.reset();
+      const range = `bytes=${5 * BLOCK + 7}-${35 * BLOCK + 6}`;
+      const res = await fetch(`${small.endpoint}/${backend.bucket}/${key}`, { headers: { range } });
+      expect(res.status).toBe(206);
+      expect(Buffer.compare(new Uint8Array(await res.arrayBuffer()), objects.get(key)!.subarray(5 * BLOCK + 7, 35 * BLOCK + 7))).toBe(0);
+      await fillsSettled(small.endpoint);
+      // The metadata from a HEAD, the bytes from the client's own GET; no widened read of 30 blocks held in memory.
+      expect(relay.seen.filter(forKey(key)).map((r) => `${r.method} ${r.range ?? ""}`)).toEqual(["HEAD ", `GET ${range}`]);
+      expect(small.cache!.stats.bytesFromUpstream).toBe(0);
+    } finally {
+      await small.stop();
+    }
+  });
 });
