@@ -32,7 +32,7 @@ export interface Proxy {
   handler: Handler;
   credentialSource: CredentialSource;
   authMode: AuthMode;
-  cache?: { store: LruUsage; stats: CacheStats; reads: ReadThroughCache; tiers: CacheTier[] };
+  cache?: { store: LruUsage; stats: CacheStats; reads: ReadThroughCache; tiers: CacheTier[]; fills: ByteBudget };
   metrics: ProxyMetrics;
   /** The --metrics-port server, when there is one (plain HTTP, for a scraper on a private network). */
   opsServer?: Listener;
@@ -85,7 +85,7 @@ function createCache(config: CacheConfig, upstream: Upstream, tiers: CacheTier[]
     serveStaleOnError: config.serveStaleOnError,
     hedgeAfter: config.hedgeAfter,
   });
-  return { store: blocks.store, stats, reads, tiers };
+  return { store: blocks.store, stats, reads, tiers, fills };
 }
 
 /** Bodies up to this size are buffered so they carry an exact Content-Length (see respond.ts). */

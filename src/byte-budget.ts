@@ -18,6 +18,11 @@ export class ByteBudget {
     return this.used;
   }
 
+  /** Takes waiting for room. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   async acquire(bytes: number): Promise<number> {
     const take = Math.min(bytes, this.limit);
     this.bytesAdmitted += take;

@@ -348,12 +348,28 @@ export class BlockCache {
   }
 
   /**
+   * Wait for room in the fill budget for `bytes` about to arrive from the backend outside a
+   * fill (a discovery's widened read, which adopt then holds until its run settles). Returns
+   * the release: for adopt, or for the caller when nothing is adopted; calling it twice is harmless.
+   */
+  async admit(bytes: number): Promise<() => void> {
+    if (!this.budget) return () => {};
+    const taken = await this.budget.acquire(bytes);
+    let held = true;
+    return () => {
+      if (held) this.budget!.release(taken);
+      held = false;
+    };
+  }
+
+  /**
    * Register blocks whose bytes are already on their way (the body of a response that
    * discovered the object), so concurrent readers wait for them instead of fetching.
    */
-  adopt(o: ObjectVersion, first: number, last: number, body: Chunks): void {
+  adopt(o: ObjectVersion, first: number, last: number, body: Chunks, release: () => void = () => {}): void {
     const { run, reserve } = this.track(o, first, last);
     reserve();
+    void run.settled.then(release);
     this.pump(run, body)
       .then(() => this.writeBack(o, first, run))
       .catch(() => {});

@@ -74,29 +74,40 @@ export class Discoverer {
     return this.coalesced(this.byRange, name, async () => {
       const bs = this.blocks.blockSize;
       const aligned = { start: Math.floor(range.start / bs) * bs, end: (Math.floor(range.end / bs) + 1) * bs - 1 };
-      const res = await this.send("GET", name, new Headers({ range: `bytes=${aligned.start}-${aligned.end}` }));
-      if (res.status === 416) {
-        await res.body?.cancel();
-        return { kind: "past-end" };
+      // The widened read's bytes are held until its blocks are stored: they wait for room like any fill.
+      const release = await this.blocks.admit(aligned.end - aligned.start + 1);
+      let adopted = false;
+      try {
+        const res = await this.send("GET", name, new Headers({ range: `bytes=${aligned.start}-${aligned.end}` }));
+        if (res.status === 416) {
+          await res.body?.cancel();
+          return { kind: "past-end" };
+        }
+        if (res.status !== 200 && res.status !== 206) return await this.recorded(name, res);
+        const cr = parseContentRange(res.headers.get("content-range"));
+        const size = res.status === 206 ? cr?.size : Number(res.headers.get("content-length"));
+        const meta = metaFromResponse(res.headers, size);
+        if (!meta || (res.status === 206 && cr?.range?.start !== aligned.start)) {
+          await res.body?.cancel();
+          return { kind: "uncacheable" };
+        }
+        const version = versionOf(name, meta);
+        // Adopted before the metadata is announced: a footer prefetch it starts then joins these
+        // blocks. A backend that ignored the Range sent the whole object: kept only when that is
+        // no more than was asked for (and budgeted).
+        if (meta.cacheable && meta.size > 0 && (res.status === 206 || meta.size <= aligned.end - aligned.start + 1)) {
+          const first = res.status === 200 ? 0 : aligned.start / bs;
+          const last = res.status === 200 ? this.blocks.lastBlock(version) : Math.floor(cr!.range!.end / bs);
+          this.blocks.adopt(version, first, last, res.body ?? [], release);
+          adopted = true;
+        } else {
+          await res.body?.cancel();
+        }
+        this.events.found(name, meta);
+        return { kind: "found", meta };
+      } finally {
+        if (!adopted) release();
       }
-      if (res.status !== 200 && res.status !== 206) return this.recorded(name, res);
-      const cr = parseContentRange(res.headers.get("content-range"));
-      const size = res.status === 206 ? cr?.size : Number(res.headers.get("content-length"));
-      const meta = metaFromResponse(res.headers, size);
-      if (!meta || (res.status === 206 && cr?.range?.start !== aligned.start)) {
-        await res.body?.cancel();
-        return { kind: "uncacheable" };
-      }
-      this.events.found(name, meta);
-      const version = versionOf(name, meta);
-      if (meta.cacheable && meta.size > 0) {
-        const first = res.status === 200 ? 0 : aligned.start / bs;
-        const last = res.status === 200 ? this.blocks.lastBlock(version) : Math.floor(cr!.range!.end / bs);
-        this.blocks.adopt(version, first, last, res.body ?? []);
-      } else {
-        await res.body?.cancel();
-      }
-      return { kind: "found", meta };
     });
   }
 

@@ -4,6 +4,7 @@
  * cache and server figures are read from their owners when scraped, so nothing is counted
  * twice. The same figures feed the status page (`snapshot()`), so the two always agree.
  */
+import type { ByteBudget } from "../byte-budget.ts";
 import type { LruUsage } from "../cache/lru.ts";
 import type { CacheStats } from "../cache/stats.ts";
 import type { CacheTier } from "../cache/tier.ts";
@@ -14,7 +15,7 @@ import { TopN } from "./top-n.ts";
 
 export interface MetricSources {
   /** Undefined when caching is off. */
-  cache?: { store: LruUsage; stats: CacheStats; tiers?: readonly CacheTier[] };
+  cache?: { store: LruUsage; stats: CacheStats; tiers?: readonly CacheTier[]; fills?: Pick<ByteBudget, "inUse" | "queued"> };
   /** Requests being served right now (bodies still streaming included). */
   inFlight: () => number;
   /** Full garbage collections the proxy ran because the cache churned (collection-pacer.ts), and their time. */
@@ -111,6 +112,9 @@ export class ProxyMetrics {
     );
     r.gauge("s3proxy_cache_used_bytes", "Bytes held in the memory cache", () => store?.bytesHeld ?? 0);
     r.gauge("s3proxy_cache_reserved_bytes", "Bytes of the memory cache set aside for fills still arriving from the backend", () => store?.bytesReserved ?? 0);
+    const fills = sources.cache?.fills;
+    r.gauge("s3proxy_cache_fill_bytes", "Bytes of backend fills in flight, within the fill budget (an eighth of the cache size)", () => fills?.inUse ?? 0);
+    r.gauge("s3proxy_cache_fills_waiting", "Backend fills waiting for room in the fill budget (bursts of cold reads queue here)", () => fills?.queued ?? 0);
     r.gauge("s3proxy_cache_limit_bytes", "Memory cache limit (0: caching off)", () => store?.limit ?? 0);
     r.collectedCounter("s3proxy_cache_evictions_total", "Runs of blocks (each fill is kept together) evicted from the memory cache", () => store?.evictions ?? 0);
     r.collectedCounter(

@@ -123,3 +123,40 @@ test("concurrent ranged GETs answered 403 all get the backend's error body", asy
   expect(got.map((g) => [g.status, g.body])).toEqual(Array(3).fill([403, "<Error><Code>AccessDenied</Code></Error>"]));
   expect(backend.seen.length - before).toBe(1);
 });
+
+test("cold reads of distinct objects wait for room in the fill budget before their widened GETs reach the backend", async () => {
+  const BLOCK = 64 * 1024;
+  const SIZE = 16 * BLOCK;
+  const bytesOf = (key: string) => Uint8Array.from({ length: SIZE }, (_, i) => (i * 31 + key.length * 7 + key.charCodeAt(key.length - 1)) & 0xff);
+  const ranged = gatedBackend((req) => {
+    const key = new URL(req.url).pathname;
+    const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.get("range") ?? "")!;
+    const [start, end] = [Number(m[1]), Math.min(Number(m[2]), SIZE - 1)];
+    return new Response(bytesOf(key).subarray(start, end + 1), { status: 206, headers: { etag: `"${key.length}"`, "content-range": `bytes ${start}-${end}/${SIZE}` } });
+  });
+  // A cache of 32 blocks has a fill budget of 4 blocks: each of these 4-block reads takes all of it.
+  const small = await startTestProxy({ endpoint: ranged.endpoint, accessKeyId: "AK", secretAccessKey: "SK", region: "us-east-1" }, { "block-size": String(BLOCK), "cache-size": String(32 * BLOCK), prefetch: false });
+  try {
+    const keys = ["/b/one", "/b/two", "/b/three"];
+    const reads = keys.map((k) => fetch(`${small.endpoint}${k}`, { headers: { range: `bytes=0-${4 * BLOCK - 1}` } }).then(async (r) => ({ status: r.status, body: new Uint8Array(await r.arrayBuffer()) })));
+    await ranged.reached(1);
+    const fills = small.cache!.fills;
+    while (fills.queued < 2 && ranged.seen.length < 3) await new Promise((r) => setImmediate(r));
+    expect(ranged.seen.length).toBe(1);
+    expect(fills.queued).toBe(2);
+    for (let n = 2; n <= 3; n++) {
+      ranged.release();
+      await ranged.reached(n);
+    }
+    ranged.release();
+    const got = await Promise.all(reads);
+    for (const [i, g] of got.entries()) {
+      expect(g.status).toBe(206);
+      expect(Buffer.compare(g.body, bytesOf(keys[i]!).subarray(0, 4 * BLOCK))).toBe(0);
+    }
+    expect(fills.inUse).toBe(0);
+  } finally {
+    await small.stop();
+    ranged.server.stop(true);
+  }
+});
