@@ -26,20 +26,34 @@ export type DiscoveryPlan =
   /** The client's bounded range, widened to whole blocks: one round trip, like going direct. */
   | { how: "range"; range: ByteRange }
   /**
-   * A HEAD first (a HEAD itself, open or suffix ranges, expired metadata a tier still holds,
-   * or a range longer than the cache answers: the object may be shorter than it asks).
+   * The object's last `length` bytes, widened to whole blocks (a suffix GET): for a suffix
+   * range, and for the HEAD of a file whose reader asks for its end next (a Parquet footer).
+   * Its headers describe the object as a HEAD's would, so one round trip answers the HEAD and
+   * brings the footer.
+   */
+  | { how: "tail"; length: number }
+  /**
+   * A HEAD first (a HEAD itself, open-ended ranges, expired metadata a tier still holds, or a
+   * range longer than the cache answers: the object may be shorter than it asks).
    */
   | { how: "head" }
   /** A whole-object GET: forwarded, and learned from its answer. */
   | { how: "forward" };
 
-export function discoveryPlan(req: ReadRequest, revalidate: boolean, limits: Pick<Limits, "maxRangeSize">): DiscoveryPlan {
+/**
+ * `headTail`: the bytes from the end a HEAD's reader will ask for next, when the object is
+ * one such reader reads (undefined: a HEAD is discovered with a HEAD).
+ */
+export function discoveryPlan(req: ReadRequest, revalidate: boolean, limits: Pick<Limits, "maxRangeSize">, headTail?: number): DiscoveryPlan {
   const range = req.range;
-  if (req.head || revalidate) return { how: "head" };
+  if (revalidate) return { how: "head" };
+  if (req.head) return headTail === undefined ? { how: "head" } : { how: "tail", length: headTail };
   if (range === undefined || range === "ignored") return { how: "forward" };
+  if (range === "multi" || range.kind === "from") return { how: "head" };
   // A widened read is adopted whole, so it is made only for a range the cache would keep.
-  if (range === "multi" || range.kind !== "bounded" || range.end - range.start + 1 > limits.maxRangeSize) return { how: "head" };
-  return { how: "range", range: { start: range.start, end: range.end } };
+  const length = range.kind === "suffix" ? range.length : range.end - range.start + 1;
+  if (length === 0 || length > limits.maxRangeSize) return { how: "head" };
+  return range.kind === "suffix" ? { how: "tail", length } : { how: "range", range: { start: range.start, end: range.end } };
 }
 
 export type Decision =

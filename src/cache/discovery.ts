@@ -16,7 +16,7 @@
  */
 import { parseContentRange, type ByteRange } from "../s3/range.ts";
 import type { UpstreamRequest } from "../upstream/client.ts";
-import type { BlockCache } from "./block-cache.ts";
+import type { BlockCache, Chunks } from "./block-cache.ts";
 import { metaKey, type ObjectName, type ObjectVersion } from "./keys.ts";
 import type { ObjectMeta, RecordedAnswer } from "./meta-cache.ts";
 import { backendAllowsCaching } from "./policy.ts";
@@ -113,15 +113,64 @@ export class Discoverer {
 
   /** Discover an object's metadata with one HEAD. */
   withHead(name: ObjectName): Joined<HeadDiscovery> {
+    return this.coalesced(this.byHead, name, () => this.head(name));
+  }
+
+  /**
+   * Discover with the object's last `length` bytes, widened to whole blocks: a suffix GET
+   * whose headers describe the object as a HEAD's would, and whose whole blocks are adopted.
+   * Shares the HEAD's flight: a HEAD of a Parquet file is discovered this way, so the footer
+   * its reader asks for next is already on its way. A 404 is recorded as a GET's (a HEAD
+   * replays it without its body); any other refusal (416 for an empty object, 403 for an
+   * archived one...) is asked again with a HEAD, so a HEAD gets the answer a HEAD gets.
+   */
+  withTail(name: ObjectName, length: number): Joined<HeadDiscovery> {
     return this.coalesced(this.byHead, name, async () => {
-      const res = await this.send("HEAD", name, new Headers());
-      await res.body?.cancel();
-      if (res.status !== 200) return this.record(name, res, new Uint8Array(0));
-      const meta = metaFromResponse(res.headers, Number(res.headers.get("content-length")));
-      if (!meta) return { kind: "uncacheable" };
-      this.events.found(name, meta);
-      return { kind: "found", meta };
+      const bs = this.blocks.blockSize;
+      // One block more than asked: the block holding the tail's first byte starts within the answer.
+      const suffix = length + bs;
+      const release = await this.blocks.admit(suffix);
+      let adopted = false;
+      try {
+        const res = await this.send("GET", name, new Headers({ range: `bytes=-${suffix}` }));
+        if (res.status === 404) return await this.recorded(name, res);
+        if (res.status !== 200 && res.status !== 206) {
+          await res.body?.cancel();
+          return await this.head(name);
+        }
+        const cr = parseContentRange(res.headers.get("content-range"));
+        const meta = metaFromResponse(res.headers, res.status === 206 ? cr?.size : Number(res.headers.get("content-length")));
+        if (!meta) {
+          await res.body?.cancel();
+          return { kind: "uncacheable" };
+        }
+        const start = res.status === 206 ? cr?.range?.start : 0;
+        const end = res.status === 206 ? cr?.range?.end : meta.size - 1;
+        // Adopted only when the answer is exactly the suffix asked for (a backend that ignored the Range sent more).
+        if (meta.cacheable && meta.size > 0 && start === Math.max(0, meta.size - suffix) && end === meta.size - 1) {
+          const version = versionOf(name, meta);
+          const first = Math.ceil(start / bs);
+          this.blocks.adopt(version, first, this.blocks.lastBlock(version), dropPrefix(res.body ?? [], first * bs - start), release);
+          adopted = true;
+        } else {
+          await res.body?.cancel();
+        }
+        this.events.found(name, meta);
+        return { kind: "found", meta };
+      } finally {
+        if (!adopted) release();
+      }
     });
+  }
+
+  private async head(name: ObjectName): Promise<HeadDiscovery> {
+    const res = await this.send("HEAD", name, new Headers());
+    await res.body?.cancel();
+    if (res.status !== 200) return this.record(name, res, new Uint8Array(0));
+    const meta = metaFromResponse(res.headers, Number(res.headers.get("content-length")));
+    if (!meta) return { kind: "uncacheable" };
+    this.events.found(name, meta);
+    return { kind: "found", meta };
   }
 
   private coalesced<D extends Discovery>(flight: SingleFlight<D>, name: ObjectName, discover: () => Promise<D>): Joined<D> {
@@ -148,6 +197,18 @@ export class Discoverer {
     const recorded: RecordedAnswer = { status: res.status, headers: objectHeaders(res.headers), body };
     if (res.status === 404) this.events.missing(name, recorded);
     return { kind: "answer", recorded };
+  }
+}
+
+/** A body without its first `skip` bytes. */
+async function* dropPrefix(body: Chunks, skip: number): AsyncIterable<Uint8Array> {
+  for await (const chunk of body) {
+    if (skip >= chunk.byteLength) {
+      skip -= chunk.byteLength;
+      continue;
+    }
+    yield skip > 0 ? chunk.subarray(skip) : chunk;
+    skip = 0;
   }
 }
 

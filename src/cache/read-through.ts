@@ -21,7 +21,7 @@ import { Discoverer, metaFromResponse, objectHeaders, recordAnswer, versionOf, t
 import { metaKey, parseMetaKey, type ObjectName, type ObjectVersion } from "./keys.ts";
 import type { MetaCache, ObjectMeta, RecordedAnswer } from "./meta-cache.ts";
 import { hedge, LatencyWindow, type HedgeDelay } from "./hedge.ts";
-import { footerRanges } from "./parquet-prefetch.ts";
+import { FOOTER_GUESS, footerRanges } from "./parquet-prefetch.ts";
 import type { CacheStats } from "./stats.ts";
 import type { CacheTier } from "./tier.ts";
 
@@ -130,9 +130,9 @@ export class ReadThroughCache {
     if (!meta) {
       result = "MISS";
       // Expired metadata in a tier means its blocks are likely there too: revalidate with a HEAD, not a ranged GET.
-      const plan = discoveryPlan(req, inTiers === "expired", this.opts);
+      const plan = discoveryPlan(req, inTiers === "expired", this.opts, this.footerFirst(name) ? FOOTER_GUESS : undefined);
       if (plan.how === "forward") return undefined;
-      const first = plan.how === "range" ? this.discover.withRange(name, plan.range) : this.discover.withHead(name);
+      const first = plan.how === "range" ? this.discover.withRange(name, plan.range) : plan.how === "tail" ? this.discover.withTail(name, plan.length) : this.discover.withHead(name);
       // Only the request that asked the backend is a MISS; one that joined it costs the backend nothing.
       if (first.joined) result = "HIT";
       let found = await first.outcome;
@@ -322,12 +322,17 @@ export class ReadThroughCache {
     return res.body ?? [];
   }
 
+  /** A Parquet file, when footers are prefetched: its readers ask for its end after the HEAD. */
+  private footerFirst(name: ObjectName): boolean {
+    return this.opts.prefetch && /\.parquet$/i.test(name.key);
+  }
+
   /**
    * Parquet readers ask for the footer next: fetch the last 64 KiB, then the whole footer
    * once its length is known, in the background. Never delays the client's request.
    */
   private maybePrefetch(version: ObjectVersion, meta: ObjectMeta): void {
-    if (!this.opts.prefetch || !meta.cacheable || !/\.parquet$/i.test(version.key) || meta.size < 12) return;
+    if (!this.footerFirst(version) || !meta.cacheable || meta.size < 12) return;
     this.stats.prefetches++;
     const [tail] = footerRanges(meta.size);
     void (async () => {

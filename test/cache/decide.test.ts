@@ -33,13 +33,18 @@ test("whole-object GETs are answered from the blocks up to the size limit; uncac
   expect(decide(head(), { ...meta, cacheable: false }, limits)).toEqual({ kind: "head" });
 });
 
-test("an unknown object is discovered with the client's bounded range, a HEAD, or its own forwarded GET", () => {
+test("an unknown object is discovered with the client's bounded range, its suffix, a HEAD (or a Parquet HEAD with its tail), or its own forwarded GET", () => {
   expect(discoveryPlan(get({ range: "bytes=5-9" }), false, limits)).toEqual({ how: "range", range: { start: 5, end: 9 } });
   expect(discoveryPlan(get({ range: "bytes=5-9" }), true, limits)).toEqual({ how: "head" });
   expect(discoveryPlan(get({ range: "bytes=5-" }), false, limits)).toEqual({ how: "head" });
-  expect(discoveryPlan(get({ range: "bytes=-5" }), false, limits)).toEqual({ how: "head" });
+  expect(discoveryPlan(get({ range: "bytes=-5" }), false, limits)).toEqual({ how: "tail", length: 5 });
+  expect(discoveryPlan(get({ range: "bytes=-5" }), true, limits)).toEqual({ how: "head" });
+  expect(discoveryPlan(get({ range: "bytes=-0" }), false, limits)).toEqual({ how: "head" });
+  expect(discoveryPlan(get({ range: "bytes=-51" }), false, limits)).toEqual({ how: "head" });
   expect(discoveryPlan(get({ range: "bytes=0-1,5-6" }), false, limits)).toEqual({ how: "head" });
   expect(discoveryPlan(head(), false, limits)).toEqual({ how: "head" });
+  expect(discoveryPlan(head(), false, limits, 64)).toEqual({ how: "tail", length: 64 });
+  expect(discoveryPlan(head(), true, limits, 64)).toEqual({ how: "head" });
   expect(discoveryPlan(get(), false, limits)).toEqual({ how: "forward" });
   expect(discoveryPlan(get({ range: "junk" }), false, limits)).toEqual({ how: "forward" });
 });

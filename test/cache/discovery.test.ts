@@ -160,3 +160,27 @@ test("cold reads of distinct objects wait for room in the fill budget before the
     ranged.server.stop(true);
   }
 });
+
+test("a Parquet HEAD whose tail GET is refused (an archived object) is asked again with a HEAD, and answered as the backend answers a HEAD", async () => {
+  const seen: string[] = [];
+  const archived = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req) {
+      seen.push(`${req.method} ${req.headers.get("range") ?? ""}`.trim());
+      if (req.method === "HEAD") return new Response(null, { status: 200, headers: { "content-length": "5000", etag: '"e1"', "x-amz-storage-class": "GLACIER" } });
+      return new Response("<Error><Code>InvalidObjectState</Code></Error>", { status: 403, headers: { "content-type": "application/xml" } });
+    },
+  });
+  const p = await startTestProxy({ endpoint: `http://127.0.0.1:${archived.port}`, accessKeyId: "AK", secretAccessKey: "SK", region: "us-east-1" }, { "block-size": "64KiB" });
+  try {
+    const res = await fetch(`${p.endpoint}/b/cold/table.parquet`, { method: "HEAD" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-length")).toBe("5000");
+    expect(res.headers.get("x-amz-storage-class")).toBe("GLACIER");
+    expect(seen.slice(0, 2)).toEqual([`GET bytes=-${65536 + 65536}`, "HEAD"]);
+  } finally {
+    await p.stop();
+    archived.stop(true);
+  }
+});

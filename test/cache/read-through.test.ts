@@ -186,6 +186,54 @@ describe("upstream requests saved", () => {
     expect(res.status).toBe(404);
     expect(await res.text()).toContain("<Code>NoSuchKey</Code>");
   });
+
+  test("a suffix range of an unknown object costs one backend GET of its tail, which the next suffix read finds cached", async () => {
+    const key = "tail/unknown.bin";
+    await putDirect(key, randomBytes(6 * BLOCK + 99, 31));
+    relay.reset();
+    const res = await get(key, { range: "bytes=-5000" });
+    expect(res.status).toBe(206);
+    expect(res.headers.get("content-range")).toBe(`bytes ${6 * BLOCK + 99 - 5000}-${6 * BLOCK + 98}/${6 * BLOCK + 99}`);
+    expect(Buffer.compare(new Uint8Array(await res.arrayBuffer()), objects.get(key)!.subarray(-5000))).toBe(0);
+    await fillsSettled(proxy.endpoint);
+    expect(relay.seen.filter(forKey(key)).map((r) => `${r.method} ${r.range}`)).toEqual([`GET bytes=-${5000 + BLOCK}`]);
+    const again = await get(key, { range: `bytes=-${BLOCK}` });
+    expect(again.headers.get("x-cache")).toBe("HIT");
+    expect(Buffer.compare(new Uint8Array(await again.arrayBuffer()), objects.get(key)!.subarray(-BLOCK))).toBe(0);
+    expect(relay.count(forKey(key))).toBe(1);
+  });
+
+  test("the HEAD of a Parquet file is one backend GET of its tail: the HEAD gets the object's headers, and the footer read after it costs the backend nothing", async () => {
+    const parquet = await startTestProxy({ ...backend, endpoint: relay.endpoint }, { "block-size": String(BLOCK), "cache-size": "64MiB", "meta-ttl": "1h" });
+    try {
+      const key = "tail/table.parquet";
+      // Not a real Parquet file: without a valid trailer only the last 64 KiB are prefetched, as a reader asks for first.
+      await putDirect(key, randomBytes(9 * BLOCK + 5, 32), { "content-type": "application/vnd.apache.parquet" });
+      const size = 9 * BLOCK + 5;
+      const direct = await fetch(`${backend.endpoint}/${backend.bucket}/${key}`, { method: "HEAD" });
+      relay.reset();
+      const head = await fetch(`${parquet.endpoint}/${backend.bucket}/${key}`, { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe("");
+      for (const name of ["content-length", "content-type", "etag", "last-modified"]) expect(head.headers.get(name)).toBe(direct.headers.get(name));
+      const footer = await fetch(`${parquet.endpoint}/${backend.bucket}/${key}`, { headers: { range: `bytes=${size - 65536}-${size - 1}` } });
+      expect(footer.headers.get("x-cache")).toBe("HIT");
+      expect(Buffer.compare(new Uint8Array(await footer.arrayBuffer()), objects.get(key)!.subarray(size - 65536))).toBe(0);
+      await fillsSettled(parquet.endpoint);
+      expect(relay.seen.filter(forKey(key)).map((r) => `${r.method} ${r.range}`)).toEqual([`GET bytes=-${65536 + BLOCK}`]);
+      // Another file's HEAD is a HEAD.
+      await putDirect("tail/table.csv", randomBytes(100, 33));
+      relay.reset();
+      expect((await fetch(`${parquet.endpoint}/${backend.bucket}/tail/table.csv`, { method: "HEAD" })).headers.get("content-length")).toBe("100");
+      expect(relay.seen.map((r) => r.method)).toEqual(["HEAD"]);
+      // A missing Parquet file's HEAD is a 404 without a body.
+      const missing = await fetch(`${parquet.endpoint}/${backend.bucket}/tail/none.parquet`, { method: "HEAD" });
+      expect(missing.status).toBe(404);
+      expect(await missing.text()).toBe("");
+    } finally {
+      await parquet.stop();
+    }
+  });
 });
 
 describe("consistency", () => {

@@ -42,6 +42,7 @@ export async function startBackend(buckets: string[] = ["test-bucket"]): Promise
     directory,
     configureBuckets: buckets.map((name) => ({ name, configs: [] })),
   });
+  answerSuffixRangesAsS3Does(server);
   const info = (await server.run()) as { address: string; port: number };
   return {
     endpoint: `http://127.0.0.1:${info.port}`,
@@ -55,4 +56,31 @@ export async function startBackend(buckets: string[] = ["test-bucket"]): Promise
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * s3rver reads `Range: bytes=-N` as `bytes=0-N`; S3 (and MinIO, R2, Ceph) answer the last N
+ * bytes. Ahead of its routes, a suffix range of an object it holds is rewritten to the
+ * open-ended range S3 would answer, so suites and the bench see S3's suffix semantics.
+ */
+function answerSuffixRangesAsS3Does(server: S3rver): void {
+  const app = server as unknown as { middleware: Array<(ctx: SuffixContext, next: () => Promise<void>) => Promise<void>>; store: { getMetadata(bucket: string, key: string): Promise<Record<string, string>> } };
+  app.middleware.unshift(async (ctx, next) => {
+    const m = /^bytes=-(\d+)$/.exec(ctx.headers.range ?? "");
+    const slash = ctx.path.indexOf("/", 1);
+    if (m && Number(m[1]) > 0 && ctx.method === "GET" && slash > 0) {
+      const size = await app.store
+        .getMetadata(decodeURIComponent(ctx.path.slice(1, slash)), decodeURIComponent(ctx.path.slice(slash + 1)))
+        .then((meta) => Number(meta["content-length"]))
+        .catch(() => 0);
+      if (size > 0) ctx.headers.range = `bytes=${Math.max(0, size - Number(m[1]))}-`;
+    }
+    await next();
+  });
+}
+
+interface SuffixContext {
+  method: string;
+  path: string;
+  headers: Record<string, string | undefined>;
 }
