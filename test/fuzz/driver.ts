@@ -38,6 +38,8 @@ export interface FuzzConfig extends Shape {
   redis?: "server" | "cluster";
   /** Only in longer campaigns (`bun run fuzz`), not in CI's budget. */
   extended?: boolean;
+  /** Keys named `*.parquet`, with footer prefetch on: HEADs are discovered with a suffix GET, and every discovery starts a prefetch. */
+  parquet?: boolean;
 }
 
 export function hangBoundMs(c: FuzzConfig): number {
@@ -67,7 +69,7 @@ export class FuzzTarget {
 
   private spawn(): Promise<SpawnedProxy> {
     const c = this.config;
-    const args = ["--endpoint", this.backend.endpoint, "--no-prefetch", "--no-serve-stale-on-error", "--first-byte-timeout", `${c.firstByteTimeoutMs}ms`, "--retries", "2", "--shutdown-timeout", "1s"];
+    const args = ["--endpoint", this.backend.endpoint, c.parquet ? "--prefetch" : "--no-prefetch", "--no-serve-stale-on-error", "--first-byte-timeout", `${c.firstByteTimeoutMs}ms`, "--retries", "2", "--shutdown-timeout", "1s"];
     args.push("--block-size", String(c.blockSize), "--meta-ttl", `${c.metaTtlMs}ms`, "--negative-ttl", `${c.metaTtlMs}ms`, ...c.args);
     if (this.dir) args.push("--cache-dir", this.dir);
     if (this.redis) args.push(...("seeds" in this.redis ? ["--redis-cluster", this.redis.seeds] : ["--redis-url", this.redis.url]));
@@ -175,7 +177,7 @@ export class SequenceRunner {
   ) {}
 
   private path(k: number): string {
-    return `fuzz/${this.run}/k${k}`;
+    return `fuzz/${this.run}/k${k}${this.target.config.parquet ? ".parquet" : ""}`;
   }
 
   async execute(seq: Sequence): Promise<void> {

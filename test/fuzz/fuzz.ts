@@ -15,6 +15,8 @@ const KiB = 1024;
 export const CONFIGS: FuzzConfig[] = [
   { name: "meta-ttl-0", metaTtlMs: 0, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "1MiB"], firstByteTimeoutMs: 2000, faults: [403, 500, "slow"], restarts: false },
   { name: "meta-ttl-1s-evicting", metaTtlMs: 1000, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "192KiB"], firstByteTimeoutMs: 2000, faults: [403, 503, "slow"], restarts: false },
+  // Every HEAD a suffix GET of the tail, every discovery a footer prefetch racing the reads.
+  { name: "parquet-prefetch", metaTtlMs: 1000, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "256KiB"], firstByteTimeoutMs: 2000, faults: [403, 500, "slow"], restarts: false, parquet: true },
   { name: "meta-ttl-200ms-stalls", metaTtlMs: 200, blockSize: 4 * KiB, maxSize: 40 * KiB, args: ["--cache-size", "512KiB"], firstByteTimeoutMs: 1000, faults: [403, 500, "slow", "stall"], restarts: false },
   { name: "disk-tier-restarts", metaTtlMs: 1000, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "256KiB", "--disk-cache-size", "8MiB"], firstByteTimeoutMs: 2000, faults: [403], restarts: true, disk: true },
   // Memory far smaller than the disk and the disk smaller than the data: most hits read slices of block files, and files are evicted under them.
