@@ -16,7 +16,8 @@
  */
 import { parseContentRange, type ByteRange } from "../s3/range.ts";
 import type { UpstreamRequest } from "../upstream/client.ts";
-import type { BlockCache, Chunks } from "./block-cache.ts";
+import type { BlockCache } from "./block-cache.ts";
+import { bodySlice } from "./body-slice.ts";
 import { metaKey, type ObjectName, type ObjectVersion } from "./keys.ts";
 import type { ObjectMeta, RecordedAnswer } from "./meta-cache.ts";
 import { backendAllowsCaching } from "./policy.ts";
@@ -150,7 +151,7 @@ export class Discoverer {
         if (meta.cacheable && meta.size > 0 && start === Math.max(0, meta.size - suffix) && end === meta.size - 1) {
           const version = versionOf(name, meta);
           const first = Math.ceil(start / bs);
-          this.blocks.adopt(version, first, this.blocks.lastBlock(version), dropPrefix(res.body ?? [], first * bs - start), release);
+          this.blocks.adopt(version, first, this.blocks.lastBlock(version), bodySlice(res.body ?? [], first * bs - start), release);
           adopted = true;
         } else {
           await res.body?.cancel();
@@ -197,18 +198,6 @@ export class Discoverer {
     const recorded: RecordedAnswer = { status: res.status, headers: objectHeaders(res.headers), body };
     if (res.status === 404) this.events.missing(name, recorded);
     return { kind: "answer", recorded };
-  }
-}
-
-/** A body without its first `skip` bytes. */
-async function* dropPrefix(body: Chunks, skip: number): AsyncIterable<Uint8Array> {
-  for await (const chunk of body) {
-    if (skip >= chunk.byteLength) {
-      skip -= chunk.byteLength;
-      continue;
-    }
-    yield skip > 0 ? chunk.subarray(skip) : chunk;
-    skip = 0;
   }
 }
 

@@ -16,6 +16,7 @@ import { S3Error } from "../s3/errors.ts";
 import { queryValue, type S3Operation } from "../s3/operation.ts";
 import { parseContentRange, rangeLength, type ByteRange } from "../s3/range.ts";
 import { type BlockCache, type BlockRead, bytesOf, type Chunks, type RangeBody } from "./block-cache.ts";
+import { bodySlice } from "./body-slice.ts";
 import { decide, discoveryPlan, type Limits, type ReadRequest } from "./decide.ts";
 import { Discoverer, metaFromResponse, objectHeaders, recordAnswer, versionOf, type Upstream } from "./discovery.ts";
 import { metaKey, parseMetaKey, type ObjectName, type ObjectVersion } from "./keys.ts";
@@ -312,8 +313,8 @@ export class ReadThroughCache {
       await res.body?.cancel();
       throw new StaleObject();
     }
-    // A backend that ignored the Range header sent the whole object: keep the part asked for.
-    if (res.status === 200) return [(await res.bytes()).subarray(range.start, range.end + 1)];
+    // A backend that ignored the Range header sends the whole object: keep the part asked for, as it streams.
+    if (res.status === 200) return bodySlice(res.body ?? [], range.start, range.end + 1);
     const cr = parseContentRange(res.headers.get("content-range"));
     if (cr?.range?.start !== range.start || cr.range.end !== range.end) {
       await res.body?.cancel();

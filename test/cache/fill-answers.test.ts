@@ -58,3 +58,34 @@ test("an object deleted behind the proxy's back answers 404 NoSuchKey on its nex
   expect(res.status).toBe(404);
   expect(await res.text()).toContain("<Code>NoSuchKey</Code>");
 });
+
+test("a backend that ignores Range sends whole objects: each read gets exactly its bytes, cut from the body as it streams", async () => {
+  const whole = bytes(40 * BLOCK);
+  let gets = 0;
+  const deaf = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req) {
+      if (req.method === "GET") gets++;
+      return new Response(req.method === "HEAD" ? null : whole, { headers: { etag: '"deaf"', "content-length": String(whole.length) } });
+    },
+  });
+  const p = await startTestProxy({ endpoint: `http://127.0.0.1:${deaf.port}`, accessKeyId: "AK", secretAccessKey: "SK", region: "us-east-1" }, { "block-size": String(BLOCK), prefetch: false });
+  try {
+    for (const [start, end] of [
+      [5, 20],
+      [3 * BLOCK - 2, 3 * BLOCK + 9],
+      [30 * BLOCK, 34 * BLOCK + 100],
+      [40 * BLOCK - 7, 40 * BLOCK - 1],
+    ] as const) {
+      const res = await fetch(`${p.endpoint}/b/deaf.bin`, { headers: { range: `bytes=${start}-${end}` } });
+      expect(res.status).toBe(206);
+      expect(res.headers.get("content-range")).toBe(`bytes ${start}-${end}/${whole.length}`);
+      expect(Buffer.compare(new Uint8Array(await res.arrayBuffer()), whole.subarray(start, end + 1))).toBe(0);
+    }
+    expect(gets).toBeGreaterThan(1);
+  } finally {
+    await p.stop();
+    deaf.stop(true);
+  }
+});
