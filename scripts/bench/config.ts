@@ -43,7 +43,7 @@ export const FULL: BenchConfig = {
   coalesce: { clients: 100, rangeSize: 8 * MiB },
   memory: { clients: 256, durationSec: 60, objectSize: 1024 * MiB, objects: 2, cacheSize: 256 * MiB, rangeSize: MiB },
   load: { clients: 1000, durationSec: 60, cacheSize: 256 * MiB, coldObjectSize: 256 * MiB },
-  blockSizes: [256 * KiB, MiB, 4 * MiB],
+  blockSizes: [64 * KiB, 256 * KiB, MiB, 4 * MiB],
   disk: { objectSize: 512 * MiB, cacheSize: 64 * MiB, sizes: [4 * KiB, 64 * KiB], connections: 32 },
 };
 

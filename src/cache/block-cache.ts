@@ -77,8 +77,8 @@ const CLIENT_FIRST_MAX = 1 / 4;
  */
 const MERGE_COVER = 1 / 2;
 
-/** A run of missing blocks is fetched in requests of at most this many blocks, in parallel: one paced connection is slower than several. */
-const MAX_RUN_BLOCKS = 4;
+/** A run of missing blocks is fetched in requests of at most this many bytes (at least one block each), in parallel: one paced connection is slower than several. */
+const MAX_RUN_BYTES = 1024 * 1024;
 
 /**
  * Blocks `first` to `end - 1` of one object version, cached together. The pieces a fill
@@ -181,6 +181,8 @@ export class BlockCache {
   /** Each cached block's extent, by block key. */
   private readonly extents = new Map<string, Extent>();
   /** The tiers that can read part of a block at once (disk). */
+  /** Blocks per backend request of a fill (at most maxRunBytes). */
+  private readonly runBlocks: number;
   private readonly fileTiers: readonly CacheTier[];
 
   constructor(
@@ -192,8 +194,10 @@ export class BlockCache {
     private readonly tiers: readonly CacheTier[] = [],
     /** Bounds the bytes of backend fills in flight; unbounded when absent. */
     private readonly budget?: ByteBudget,
+    maxRunBytes = MAX_RUN_BYTES,
   ) {
     this.fileTiers = tiers.filter((t) => t.blockSlice);
+    this.runBlocks = Math.max(1, Math.floor(maxRunBytes / blockSize));
     this.store = new LruStore<Extent>(limit, (_, extent) => {
       for (let i = extent.first; i < extent.end; i++) {
         const key = blockKey(extent.object, i);
@@ -281,7 +285,7 @@ export class BlockCache {
       const pending = i <= last && !cached ? this.inFlight.get(key) : undefined;
       const file = i <= last && !cached && !pending ? this.sliceFromFiles(o, i, range) : undefined;
       const missing = i <= last && !cached && !pending && !file;
-      if (runStart !== -1 && (!missing || i - runStart === MAX_RUN_BLOCKS)) {
+      if (runStart !== -1 && (!missing || i - runStart === this.runBlocks)) {
         parts.push(...this.fill(o, runStart, i - 1, fetchRange, fromTiers, this.clientFirst(runStart, i - 1, range, first, clientFirst)));
         runStart = -1;
       }

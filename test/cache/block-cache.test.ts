@@ -91,8 +91,9 @@ test("when a read's own fetch fails, it is answered from the run it fills", asyn
   expect(await bytes((await read).body)).toEqual([...content.subarray(6, 10)]);
 });
 
-test("a long run of missing blocks is fetched as runs of at most 4 blocks at once", async () => {
-  const { blocks } = cache();
+test("a long run of missing blocks is fetched in parallel requests of at most the run size (whole blocks)", async () => {
+  // Runs of at most 70 bytes: 4 blocks of 16.
+  const blocks = new BlockCache(1024, BLOCK, new CacheStats(), [], undefined, 70);
   const large: ObjectVersion = { ...object, key: "large", size: 150 };
   const bytesOfLarge = Uint8Array.from({ length: large.size }, (_, i) => (i * 7 + 1) & 255);
   const fetches: ByteRange[] = [];
