@@ -16,7 +16,7 @@
  */
 import { parseContentRange, type ByteRange } from "../s3/range.ts";
 import type { UpstreamRequest } from "../upstream/client.ts";
-import type { BlockCache, Chunks } from "./block-cache.ts";
+import type { BlockCache } from "./block-cache.ts";
 import { bodySlice } from "./body-slice.ts";
 import { metaKey, type ObjectName, type ObjectVersion } from "./keys.ts";
 import type { ObjectMeta, RecordedAnswer } from "./meta-cache.ts";
@@ -72,10 +72,13 @@ export class Discoverer {
    * readers of the object share this one answer, then find its blocks in flight.
    */
   withRange(name: ObjectName, range: ByteRange): Joined<Discovery> {
-    const bs = this.blocks.blockSize;
-    const aligned = { start: Math.floor(range.start / bs) * bs, end: (Math.floor(range.end / bs) + 1) * bs - 1 };
-    return this.coalesced(this.byRange, name, () =>
-      this.budgeted(aligned.end - aligned.start + 1, async (adopt) => {
+    return this.coalesced(this.byRange, name, async () => {
+      const bs = this.blocks.blockSize;
+      const aligned = { start: Math.floor(range.start / bs) * bs, end: (Math.floor(range.end / bs) + 1) * bs - 1 };
+      // The widened read's bytes are held until its blocks are stored: they wait for room like any fill.
+      const release = await this.blocks.admit(aligned.end - aligned.start + 1);
+      let adopted = false;
+      try {
         const res = await this.send("GET", name, new Headers({ range: `bytes=${aligned.start}-${aligned.end}` }));
         if (res.status === 416) {
           await res.body?.cancel();
@@ -90,18 +93,23 @@ export class Discoverer {
           return { kind: "uncacheable" };
         }
         const version = versionOf(name, meta);
-        // A backend that ignored the Range sent the whole object: kept only when that is no more than was asked for (and budgeted).
+        // Adopted before the metadata is announced: a footer prefetch it starts then joins these
+        // blocks. A backend that ignored the Range sent the whole object: kept only when that is
+        // no more than was asked for (and budgeted).
         if (meta.cacheable && meta.size > 0 && (res.status === 206 || meta.size <= aligned.end - aligned.start + 1)) {
           const first = res.status === 200 ? 0 : aligned.start / bs;
           const last = res.status === 200 ? this.blocks.lastBlock(version) : Math.floor(cr!.range!.end / bs);
-          adopt(version, first, last, res.body ?? []);
+          this.blocks.adopt(version, first, last, res.body ?? [], release);
+          adopted = true;
         } else {
           await res.body?.cancel();
         }
         this.events.found(name, meta);
         return { kind: "found", meta };
-      }),
-    );
+      } finally {
+        if (!adopted) release();
+      }
+    });
   }
 
   /** Discover an object's metadata with one HEAD. */
@@ -118,11 +126,13 @@ export class Discoverer {
    * archived one...) is asked again with a HEAD, so a HEAD gets the answer a HEAD gets.
    */
   withTail(name: ObjectName, length: number): Joined<HeadDiscovery> {
-    const bs = this.blocks.blockSize;
-    // One block more than asked: the block holding the tail's first byte starts within the answer.
-    const suffix = length + bs;
-    return this.coalesced(this.byHead, name, () =>
-      this.budgeted(suffix, async (adopt): Promise<HeadDiscovery> => {
+    return this.coalesced(this.byHead, name, async () => {
+      const bs = this.blocks.blockSize;
+      // One block more than asked: the block holding the tail's first byte starts within the answer.
+      const suffix = length + bs;
+      const release = await this.blocks.admit(suffix);
+      let adopted = false;
+      try {
         const res = await this.send("GET", name, new Headers({ range: `bytes=-${suffix}` }));
         if (res.status === 404) return await this.recorded(name, res);
         if (res.status !== 200 && res.status !== 206) {
@@ -141,33 +151,17 @@ export class Discoverer {
         if (meta.cacheable && meta.size > 0 && start === Math.max(0, meta.size - suffix) && end === meta.size - 1) {
           const version = versionOf(name, meta);
           const first = Math.ceil(start / bs);
-          adopt(version, first, this.blocks.lastBlock(version), bodySlice(res.body ?? [], first * bs - start));
+          this.blocks.adopt(version, first, this.blocks.lastBlock(version), bodySlice(res.body ?? [], first * bs - start), release);
+          adopted = true;
         } else {
           await res.body?.cancel();
         }
         this.events.found(name, meta);
         return { kind: "found", meta };
-      }),
-    );
-  }
-
-  /**
-   * A discovery whose GET brings bytes the cache may adopt: it waits for room for `bytes` in
-   * the fill budget first, like any fill. What it adopts keeps that room until its run is
-   * stored (or failed), and adopts before the metadata is announced, so a footer prefetch the
-   * announcement starts joins those blocks; when nothing is adopted the room is given back.
-   */
-  private async budgeted<D>(bytes: number, discover: (adopt: (o: ObjectVersion, first: number, last: number, body: Chunks) => void) => Promise<D>): Promise<D> {
-    const release = await this.blocks.admit(bytes);
-    let adopted = false;
-    try {
-      return await discover((o, first, last, body) => {
-        this.blocks.adopt(o, first, last, body, release);
-        adopted = true;
-      });
-    } finally {
-      if (!adopted) release();
-    }
+      } finally {
+        if (!adopted) release();
+      }
+    });
   }
 
   private async head(name: ObjectName): Promise<HeadDiscovery> {
