@@ -16,7 +16,7 @@
  */
 import { parseContentRange, type ByteRange } from "../s3/range.ts";
 import type { UpstreamRequest } from "../upstream/client.ts";
-import type { BlockCache } from "./block-cache.ts";
+import type { BlockCache, Chunks } from "./block-cache.ts";
 import { bodySlice } from "./body-slice.ts";
 import { metaKey, type ObjectName, type ObjectVersion } from "./keys.ts";
 import type { ObjectMeta, RecordedAnswer } from "./meta-cache.ts";
@@ -92,19 +92,11 @@ export class Discoverer {
           await res.body?.cancel();
           return { kind: "uncacheable" };
         }
-        const version = versionOf(name, meta);
-        // Adopted before the metadata is announced: a footer prefetch it starts then joins these
-        // blocks. A backend that ignored the Range sent the whole object: kept only when that is
-        // no more than was asked for (and budgeted).
-        if (meta.cacheable && meta.size > 0 && (res.status === 206 || meta.size <= aligned.end - aligned.start + 1)) {
-          const first = res.status === 200 ? 0 : aligned.start / bs;
-          const last = res.status === 200 ? this.blocks.lastBlock(version) : Math.floor(cr!.range!.end / bs);
-          this.blocks.adopt(version, first, last, res.body ?? [], release);
-          adopted = true;
-        } else {
-          await res.body?.cancel();
-        }
-        this.events.found(name, meta);
+        // A backend that ignored the Range sent the whole object: kept only when that is no more than was asked for (and budgeted).
+        const whole = res.status === 200;
+        const keep = meta.cacheable && meta.size > 0 && (!whole || meta.size <= aligned.end - aligned.start + 1);
+        const blocks = keep ? { first: whole ? 0 : aligned.start / bs, last: whole ? this.blocks.lastBlock(versionOf(name, meta)) : Math.floor(cr!.range!.end / bs), body: res.body ?? [] } : undefined;
+        adopted = this.announce(name, meta, res, release, blocks);
         return { kind: "found", meta };
       } finally {
         if (!adopted) release();
@@ -148,20 +140,28 @@ export class Discoverer {
         const start = res.status === 206 ? cr?.range?.start : 0;
         const end = res.status === 206 ? cr?.range?.end : meta.size - 1;
         // Adopted only when the answer is exactly the suffix asked for (a backend that ignored the Range sent more).
-        if (meta.cacheable && meta.size > 0 && start === Math.max(0, meta.size - suffix) && end === meta.size - 1) {
-          const version = versionOf(name, meta);
-          const first = Math.ceil(start / bs);
-          this.blocks.adopt(version, first, this.blocks.lastBlock(version), bodySlice(res.body ?? [], first * bs - start), release);
-          adopted = true;
-        } else {
-          await res.body?.cancel();
-        }
-        this.events.found(name, meta);
+        const keep = meta.cacheable && meta.size > 0 && start === Math.max(0, meta.size - suffix) && end === meta.size - 1;
+        const first = Math.ceil(start! / bs);
+        const blocks = keep ? { first, last: this.blocks.lastBlock(versionOf(name, meta)), body: bodySlice(res.body ?? [], first * bs - start!) } : undefined;
+        adopted = this.announce(name, meta, res, release, blocks);
         return { kind: "found", meta };
       } finally {
         if (!adopted) release();
       }
     });
+  }
+
+  /**
+   * What a discovery's GET found: `blocks` of its body adopted (they keep the fill budget's
+   * `release` until stored), else the body cancelled; then the metadata announced. Adopted
+   * first, so a footer prefetch the announcement starts joins those blocks; synchronous, so a
+   * reader joining the discovery finds them in flight. True when adopted.
+   */
+  private announce(name: ObjectName, meta: ObjectMeta, res: Response, release: () => void, blocks?: { first: number; last: number; body: Chunks }): boolean {
+    if (blocks) this.blocks.adopt(versionOf(name, meta), blocks.first, blocks.last, blocks.body, release);
+    else res.body?.cancel().catch(() => {});
+    this.events.found(name, meta);
+    return blocks !== undefined;
   }
 
   private async head(name: ObjectName): Promise<HeadDiscovery> {
