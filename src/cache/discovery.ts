@@ -140,9 +140,11 @@ export class Discoverer {
         const start = res.status === 206 ? cr?.range?.start : 0;
         const end = res.status === 206 ? cr?.range?.end : meta.size - 1;
         // Adopted only when the answer is exactly the suffix asked for (a backend that ignored the Range sent more).
-        const keep = meta.cacheable && meta.size > 0 && start === Math.max(0, meta.size - suffix) && end === meta.size - 1;
-        const first = Math.ceil(start! / bs);
-        const blocks = keep ? { first, last: this.blocks.lastBlock(versionOf(name, meta)), body: bodySlice(res.body ?? [], first * bs - start!) } : undefined;
+        let blocks: { first: number; last: number; body: Chunks } | undefined;
+        if (meta.cacheable && meta.size > 0 && start === Math.max(0, meta.size - suffix) && end === meta.size - 1) {
+          const first = Math.ceil(start / bs);
+          blocks = { first, last: this.blocks.lastBlock(versionOf(name, meta)), body: bodySlice(res.body ?? [], first * bs - start) };
+        }
         adopted = this.announce(name, meta, res, release, blocks);
         return { kind: "found", meta };
       } finally {
