@@ -12,7 +12,7 @@
  *    wherever it is kept (memory or a tier), and never past a write through this proxy or a
  *    change heard from another one.
  */
-import { S3Error } from "../s3/errors.ts";
+import { BrokenBody, S3Error } from "../s3/errors.ts";
 import { queryValue, type S3Operation } from "../s3/operation.ts";
 import { parseContentRange, rangeLength, type ByteRange } from "../s3/range.ts";
 import { type BlockCache, type BlockRead, bytesOf, type Chunks, type RangeBody } from "./block-cache.ts";
@@ -100,6 +100,12 @@ export class ReadThroughCache {
           await this.forget(name);
           // Changed again while we re-read it: the backend answers this one itself.
           if (attempt === 2) return undefined;
+          continue;
+        }
+        // An answer is sent only once all its bytes are in, so the client has seen nothing of
+        // this read: ask again once, as a client's retry would, instead of failing it.
+        if (err instanceof BrokenBody && attempt === 1) {
+          this.stats.retriedReads++;
           continue;
         }
         return this.failed(name, req, err);

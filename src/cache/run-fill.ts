@@ -7,7 +7,7 @@
  * copies cost most on the benchmark VM: page faults, not memcpy.)
  * Pure: the caller pushes chunks in and says when the body ended or failed.
  */
-import { S3Error } from "../s3/errors.ts";
+import { BrokenBody, S3Error } from "../s3/errors.ts";
 
 interface Waiter {
   upTo: number;
@@ -145,7 +145,7 @@ export class RunFill {
   finish(): void {
     if (this.current < this.blocks.length) {
       const received = this.blocks.reduce((n, b) => n + b.received, 0);
-      this.fail(new S3Error("BadGateway", `The backend sent ${received} bytes for a ${this.expected}-byte cache fill`));
+      this.fail(new BrokenBody("BadGateway", `The backend sent ${received} bytes for a ${this.expected}-byte cache fill`));
       return;
     }
     this.done = true;

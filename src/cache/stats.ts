@@ -11,4 +11,6 @@ export class CacheStats {
   staleServed = 0;
   hedges = 0;
   upstreamRequests = 0;
+  /** Reads asked again because the backend's answer broke off mid-body before the client was sent anything. */
+  retriedReads = 0;
 }

@@ -128,6 +128,11 @@ export class ProxyMetrics {
       fromStats((s) => s.prefetches),
     );
     r.collectedCounter(
+      "s3proxy_cache_retried_reads_total",
+      "Reads asked again because the backend's answer broke off mid-body (reset, stall, short body) before anything was sent to the client",
+      fromStats((s) => s.retriedReads),
+    );
+    r.collectedCounter(
       "s3proxy_cache_upstream_requests_total",
       "Backend requests made by the cache (discovery and fills)",
       fromStats((s) => s.upstreamRequests),

@@ -54,6 +54,13 @@ export class S3Error extends Error {
   }
 }
 
+/**
+ * The backend's answer broke off after its headers: the connection reset or stalled
+ * mid-body, or the body ended short. Nothing of such an answer is kept, and a read that has
+ * sent the client nothing yet may ask again.
+ */
+export class BrokenBody extends S3Error {}
+
 export interface ErrorContext {
   requestId: string;
   /** The resource the request named, e.g. `/bucket/key`. */

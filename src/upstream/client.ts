@@ -5,7 +5,7 @@
  * the same rule the signer uses, and nothing downstream re-encodes them.
  */
 import { SignatureV4 } from "@smithy/signature-v4";
-import { S3Error } from "../s3/errors.ts";
+import { BrokenBody, S3Error } from "../s3/errors.ts";
 import { buildQueryString, encodePath, type QueryParam } from "../s3/uri.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
 import type { CredentialProvider, Credentials } from "./credentials.ts";
@@ -228,7 +228,7 @@ export class UpstreamClient {
           release();
           if (abort.signal.aborted) errors.idle++;
           else errors.connect++;
-          controller.error(abort.signal.aborted ? new S3Error("GatewayTimeout", `The backend stalled for ${idleMs} ms mid-body`) : new S3Error("BadGateway", `The connection to the backend broke mid-body: ${describe(err)}`));
+          controller.error(abort.signal.aborted ? new BrokenBody("GatewayTimeout", `The backend stalled for ${idleMs} ms mid-body`) : new BrokenBody("BadGateway", `The connection to the backend broke mid-body: ${describe(err)}`));
         } finally {
           clearTimeout(idle);
         }
