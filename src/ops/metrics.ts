@@ -83,6 +83,17 @@ export class ProxyMetrics {
     this.upstreamDuration = r.histogram("s3proxy_upstream_duration_seconds", "Time the backend took to answer a forwarded request, by S3 operation", DURATION_BUCKETS);
     r.gauge("s3proxy_in_flight_requests", "Requests being served, including bodies still streaming", () => sources.inFlight());
     r.gauge("s3proxy_resident_memory_bytes", "Resident set size of the proxy process", () => process.memoryUsage.rss());
+    r.gauge(
+      "s3proxy_js_memory_bytes",
+      "Memory the JavaScript engine accounts for: heap (objects, and the bytes of the Blobs they hold: the cache's extents) and array_buffers (buffers outside the heap, such as fill chunks arriving). Resident memory beyond both is native: bytes held for responses still being sent, socket buffers, the allocator's free pages, code",
+      () => {
+        const m = process.memoryUsage();
+        return [
+          [{ kind: "heap" }, m.heapUsed],
+          [{ kind: "array_buffers" }, m.arrayBuffers],
+        ];
+      },
+    );
     r.collectedCounter("s3proxy_memory_collections_total", "Full garbage collections run because the cache and the relay dropped enough memory since the last one (see src/cache/collection-pacer.ts)", () => sources.collections?.().count ?? 0);
     r.collectedCounter("s3proxy_memory_collection_seconds_total", "Time the event loop spent in those collections", () => sources.collections?.().seconds ?? 0);
     r.collectedCounter("s3proxy_cache_requests_total", "Cache lookups by result: hit (no backend request: memory or a lower tier), miss, partial (some blocks fetched)", () =>

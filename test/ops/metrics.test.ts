@@ -83,6 +83,10 @@ describe("metrics after known requests", () => {
     // One eviction drops far less than a quarter of the cache size (at least 16 MiB): no collection yet.
     expect(metricValue(m, "s3proxy_memory_collections_total")).toBe(0);
     expect(metricValue(m, "s3proxy_resident_memory_bytes")).toBeGreaterThan(4 * MiB);
+    // The cache's 4 MiB of extents are Blobs the engine accounts for in its heap.
+    expect(metricValue(m, "s3proxy_js_memory_bytes", { kind: "heap" })).toBeGreaterThanOrEqual(4 * MiB);
+    expect(metricValue(m, "s3proxy_js_memory_bytes", { kind: "heap" })).toBeLessThan(metricValue(m, "s3proxy_resident_memory_bytes"));
+    expect(m.some((s) => s.name === "s3proxy_js_memory_bytes" && s.labels.kind === "array_buffers")).toBe(true);
 
     const status = (await (await fetch(`${proxy.endpoint}/_s3proxy/status.json`)).json()) as StatusSnapshot;
     expect(status.topObjects[0]).toEqual({ object: `${backend.bucket}/${KEY}`, hits: 2 });
