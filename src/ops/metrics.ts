@@ -85,7 +85,7 @@ export class ProxyMetrics {
     r.gauge("s3proxy_resident_memory_bytes", "Resident set size of the proxy process", () => process.memoryUsage.rss());
     r.gauge(
       "s3proxy_js_memory_bytes",
-      "Memory the JavaScript engine accounts for: heap (objects, and the bytes of the Blobs they hold: the cache's extents) and array_buffers (buffers outside the heap, such as fill chunks arriving). Resident memory beyond both is native: bytes held for responses still being sent, socket buffers, the allocator's free pages, code",
+      "Memory the JavaScript engine accounts for: heap (objects, and the bytes of the Blobs they hold: the cache's extents) and array_buffers (buffers outside the heap: chunks arriving from the backend, for fills and streamed bodies). Resident memory beyond both is native: bytes held for responses still being sent, socket buffers, the allocator's free pages, code",
       () => {
         const m = process.memoryUsage();
         return [

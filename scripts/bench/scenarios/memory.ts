@@ -109,7 +109,7 @@ export async function memory(ctx: BenchContext): Promise<ScenarioResult> {
         String(b.inFlight),
       ];
       result.tables.push({
-        caption: `Where ours' memory was, from its own metrics (${breakdown.length} scrapes, every 500 ms): the JavaScript heap holds the cache's extents (Blobs) and every other object; array buffers are fill chunks arriving; the rest of the RSS is native memory the engine does not account for`,
+        caption: `Where ours' memory was, from its own metrics (${breakdown.length} scrapes, every 500 ms): the JavaScript heap holds the cache's extents (Blobs) and every other object; array buffers are chunks arriving from the backend (fills and streamed bodies); the rest of the RSS is native memory the engine does not account for`,
         columns: ["moment", "RSS", "cache (held + reserved)", "JS heap", "array buffers", "native (RSS − heap − buffers)", "requests in flight"],
         rows: [
           row(`highest RSS scraped (at ${peak.t.toFixed(1)} s)`, peak),
