@@ -31,7 +31,9 @@ const main = defineCommand({
       const seed = args.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(args.seed);
       const r = await campaign(config, { seed, lanes, runs: args.path ? 1 : runs, length, path: args.path, shrinkMs: Number(args["shrink-seconds"]) * 1000 });
       const rate = Math.round(r.searchRequests / (r.searchMs / 1000));
-      console.log(`${config.name}: seed ${seed} (${lanes} lanes), ${r.searchRequests} requests in ${(r.searchMs / 1000).toFixed(1)} s (${rate}/s)${r.ok ? ", no wrong answer" : ` to the first failure, ${(r.ms / 1000).toFixed(1)} s with shrinking`}`);
+      console.log(
+        `${config.name}: seed ${seed} (${lanes} lanes), ${r.searchRequests} requests in ${(r.searchMs / 1000).toFixed(1)} s (${rate}/s)${r.ok ? ", no wrong answer" : ` to the first failure, ${(r.ms / 1000).toFixed(1)} s with shrinking`}${config.faults.includes("cut") ? `, ${r.cuts.served} bodies cut off halfway (${r.cuts.retriedReads} reads asked again)` : ""}`,
+      );
       for (const report of r.reports) console.log(report + "\n");
       failed ||= !r.ok;
     }

@@ -8,8 +8,8 @@
  *    configured --meta-ttl (the proxy trusts metadata that long) and SLACK_MS covers the time
  *    between the backend answering and the proxy recording what it learned;
  *  - errors only where a fault was injected (or ended less than a hang bound before): the
- *    fault's own status (or 502/503 for a 5xx, 502/503/504 for a stall); 503 from an open
- *    circuit briefly after a stall;
+ *    fault's own status (or 502/503 for a 5xx, 502/503/504 for a stall, 502 or a broken
+ *    connection for a body cut off); 503 from an open circuit briefly after a stall;
  *  - an answer that takes longer than HANG_MS is a hang.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -24,6 +24,8 @@ import { startRedisCluster, type TestRedisCluster } from "../support/redis-clust
 import type { Cond, FaultKind, Op, Read, Sequence, Shape } from "./ops.ts";
 
 const SLACK_MS = 1000;
+/** The status recorded for an answer whose connection broke before its body was whole. */
+const BROKEN = 0;
 /** The circuit breaker's cooldown (src/upstream/client.ts) plus slack. */
 const CIRCUIT_MS = 2500;
 
@@ -100,6 +102,8 @@ interface Observed {
   body: Uint8Array;
   sent: number;
   answered: number;
+  /** Why the connection broke (status BROKEN). */
+  error?: string;
 }
 
 const OLD_DATE = "Sat, 01 Jan 2000 00:00:00 GMT";
@@ -126,6 +130,8 @@ function faultStatuses(f: FaultKind): number[] {
   if (f === 403) return [403];
   if (f === 500 || f === 503) return [f, 502, 503];
   if (f === "stall") return [502, 503, 504];
+  // A cache read asks again once, then answers 502; a forwarded body breaks off at the client (BROKEN).
+  if (f === "cut") return [502, BROKEN];
   return [];
 }
 
@@ -199,7 +205,7 @@ export class SequenceRunner {
         return this.reads(op.rs, i);
       case "fault": {
         const path = this.path(op.k);
-        const fault: Fault = typeof op.f === "number" ? { kind: "status", status: op.f } : { kind: "delay", ms: op.f === "slow" ? 150 : this.target.config.firstByteTimeoutMs + 300 };
+        const fault: Fault = typeof op.f === "number" ? { kind: "status", status: op.f } : op.f === "cut" ? { kind: "cut" } : { kind: "delay", ms: op.f === "slow" ? 150 : this.target.config.firstByteTimeoutMs + 300 };
         backend.setFault(path, fault);
         this.faults.set(path, { kind: op.f, until: Infinity });
         if (op.f === "stall") this.target.stalling++;
@@ -269,7 +275,7 @@ export class SequenceRunner {
       got = { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()), sent, answered: performance.now() };
     } catch (err) {
       if ((err as Error).name === "TimeoutError") return `${request}: no answer within ${bound} ms (hang)`;
-      return `${request}: ${(err as Error).message}`;
+      got = { status: BROKEN, headers: new Headers(), body: new Uint8Array(0), sent, answered: performance.now(), error: (err as Error).message };
     }
     const staleness = this.target.config.metaTtlMs;
     const states = backend.statesWithin(path, sent - staleness - SLACK_MS, got.answered);
@@ -281,6 +287,6 @@ export class SequenceRunner {
     if (got.status === 503 && (this.target.stalling > 0 || sent < this.target.stalledAt + CIRCUIT_MS)) return undefined;
     const cache = got.headers.get("x-cache");
     const detail = states.map((s, n) => `${describeState(s)}: ${reasons[n]}`).join("; ");
-    return `${request} → ${got.status}${cache ? ` x-cache ${cache}` : ""}${fault !== undefined ? ` (fault ${fault})` : ""}; against each state current then: ${detail}`;
+    return `${request} → ${got.error !== undefined ? `broken connection (${got.error})` : got.status}${cache ? ` x-cache ${cache}` : ""}${fault !== undefined ? ` (fault ${fault})` : ""}; against each state current then: ${detail}`;
   }
 }

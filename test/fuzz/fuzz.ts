@@ -8,19 +8,20 @@
 import fc from "fast-check";
 import { FuzzFailure, FuzzTarget, SequenceRunner, type FuzzConfig } from "./driver.ts";
 import { arbitraries, formatSequence, type Sequence } from "./ops.ts";
+import { metricValue, scrape } from "../support/prometheus.ts";
 
 const KiB = 1024;
 
 /** Proxy configurations the fuzzer covers; CI runs each with its own budget. */
 export const CONFIGS: FuzzConfig[] = [
-  { name: "meta-ttl-0", metaTtlMs: 0, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "1MiB"], firstByteTimeoutMs: 2000, faults: [403, 500, "slow"], restarts: false },
-  { name: "meta-ttl-1s-evicting", metaTtlMs: 1000, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "192KiB"], firstByteTimeoutMs: 2000, faults: [403, 503, "slow"], restarts: false },
+  { name: "meta-ttl-0", metaTtlMs: 0, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "1MiB"], firstByteTimeoutMs: 2000, faults: [403, 500, "slow", "cut"], restarts: false },
+  { name: "meta-ttl-1s-evicting", metaTtlMs: 1000, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "192KiB"], firstByteTimeoutMs: 2000, faults: [403, 503, "slow", "cut"], restarts: false },
   // Every HEAD a suffix GET of the tail, every discovery a footer prefetch racing the reads.
-  { name: "parquet-prefetch", metaTtlMs: 1000, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "256KiB"], firstByteTimeoutMs: 2000, faults: [403, 500, "slow"], restarts: false, parquet: true },
+  { name: "parquet-prefetch", metaTtlMs: 1000, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "256KiB"], firstByteTimeoutMs: 2000, faults: [403, 500, "slow", "cut"], restarts: false, parquet: true },
   { name: "meta-ttl-200ms-stalls", metaTtlMs: 200, blockSize: 4 * KiB, maxSize: 40 * KiB, args: ["--cache-size", "512KiB"], firstByteTimeoutMs: 1000, faults: [403, 500, "slow", "stall"], restarts: false },
   { name: "disk-tier-restarts", metaTtlMs: 1000, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "256KiB", "--disk-cache-size", "8MiB"], firstByteTimeoutMs: 2000, faults: [403], restarts: true, disk: true },
   // Memory far smaller than the disk and the disk smaller than the data: most hits read slices of block files, and files are evicted under them.
-  { name: "disk-tier-evicting", metaTtlMs: 1000, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "128KiB", "--disk-cache-size", "1MiB"], firstByteTimeoutMs: 2000, faults: [403], restarts: false, disk: true },
+  { name: "disk-tier-evicting", metaTtlMs: 1000, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "128KiB", "--disk-cache-size", "1MiB"], firstByteTimeoutMs: 2000, faults: [403, "cut"], restarts: false, disk: true },
   { name: "redis-tier", metaTtlMs: 1000, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "256KiB"], firstByteTimeoutMs: 2000, faults: [403], restarts: true, redis: "server" },
   { name: "redis-cluster-tier", metaTtlMs: 1000, blockSize: 16 * KiB, maxSize: 100 * KiB, args: ["--cache-size", "256KiB"], firstByteTimeoutMs: 2000, faults: [403], restarts: true, redis: "cluster", extended: true },
 ];
@@ -48,6 +49,8 @@ export interface CampaignResult {
   searchMs: number;
   /** Each failing lane's failure, shrunk, for people: seed, error, sequence, proxy errors. */
   reports: string[];
+  /** Backend bodies cut off halfway, and the reads the proxy asked again after one (since its last restart). */
+  cuts: { served: number; retriedReads: number };
 }
 
 /** Lanes a configuration runs in: one when it restarts the proxy, which would cut the other lanes off. */
@@ -103,7 +106,8 @@ export async function campaign(config: FuzzConfig, opts: CampaignOptions): Promi
     const lanes = lanesFor(config, opts.lanes);
     const reports = (await Promise.all(Array.from({ length: lanes }, (_, n) => lane(n)))).filter((r) => r !== undefined);
     const ms = performance.now() - started;
-    return { ok: reports.length === 0, requests, ms, searchRequests: search?.requests ?? requests, searchMs: search?.ms ?? ms, reports };
+    const cuts = { served: target.backend.cuts, retriedReads: metricValue(await scrape(`${target.proxy.endpoint}/_s3proxy/metrics`), "s3proxy_cache_retried_reads_total") };
+    return { ok: reports.length === 0, requests, ms, searchRequests: search?.requests ?? requests, searchMs: search?.ms ?? ms, reports, cuts };
   } finally {
     await target.stop();
   }

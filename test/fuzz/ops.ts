@@ -17,7 +17,7 @@ export interface Read {
   cond?: Cond[];
 }
 
-export type FaultKind = 403 | 500 | 503 | "slow" | "stall";
+export type FaultKind = 403 | 500 | 503 | "slow" | "stall" | "cut";
 
 export type Op =
   | { t: "read"; r: Read }

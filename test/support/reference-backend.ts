@@ -3,8 +3,10 @@
  * signature check: any credentials pass), answering from s3-model.ts. It records every
  * state each key has been in with the times it was current, so a checker can tell which
  * answers a cache was allowed to give, and it injects faults the driver sets per key: a
- * forced error status, a slow first byte, or a stall longer than the proxy's first-byte
- * timeout. A test tool, not product code.
+ * forced error status, a slow first byte, a stall longer than the proxy's first-byte
+ * timeout, or a body cut off halfway (the connection breaks after half the bytes; once per
+ * fault, so the read that asks again gets a whole answer). A test
+ * tool, not product code.
  */
 import type { Server } from "bun";
 import { answer, errorXml, objectState, type ObjectState } from "./s3-model.ts";
@@ -17,7 +19,7 @@ export interface Era {
   to: number;
 }
 
-export type Fault = { kind: "status"; status: 403 | 500 | 503 } | { kind: "delay"; ms: number };
+export type Fault = { kind: "status"; status: 403 | 500 | 503 } | { kind: "delay"; ms: number } | { kind: "cut" };
 
 const FAULT_CODES: Record<number, string> = { 403: "AccessDenied", 500: "InternalError", 503: "SlowDown" };
 
@@ -29,7 +31,9 @@ export interface ReferenceBackend {
   current(path: string): ObjectState | undefined;
   /** The states of a key current at some moment in [from, to]. */
   statesWithin(path: string, from: number, to: number): Array<ObjectState | undefined>;
-  /** Faults apply to GET and HEAD of that key until cleared (undefined). */
+  /** Bodies cut off halfway so far. */
+  readonly cuts: number;
+  /** Faults apply to GET and HEAD of that key until cleared (undefined); a cut, to the next GET only. */
   setFault(path: string, fault: Fault | undefined): void;
   /** Forget keys no longer used, so a long fuzz run does not grow without bound. */
   forget(prefix: string): void;
@@ -39,6 +43,7 @@ export interface ReferenceBackend {
 export function startReferenceBackend(): ReferenceBackend {
   const history = new Map<string, Era[]>();
   const faults = new Map<string, Fault>();
+  let cuts = 0;
   let lastModifiedMs = 0;
 
   const current = (path: string) => history.get(path)?.at(-1)?.state;
@@ -66,6 +71,22 @@ export function startReferenceBackend(): ReferenceBackend {
     return new Response(a.status === 304 ? null : a.body, { status: a.status, headers });
   };
 
+  /** The same answer, its body broken off after half its bytes (sent chunked: Bun drops the length of a streamed body). */
+  const cutOff = (res: Response): Response => {
+    const whole = res.body!;
+    let sent = false;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        // Erroring the stream resets the connection mid-body; with no reason given Bun logs nothing.
+        if (sent) return controller.error(undefined);
+        const bytes = new Uint8Array(await new Response(whole).arrayBuffer());
+        controller.enqueue(bytes.subarray(0, bytes.length >> 1));
+        sent = true;
+      },
+    });
+    return new Response(body, { status: res.status, headers: res.headers });
+  };
+
   const server: Server<undefined> = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -90,7 +111,14 @@ export function startReferenceBackend(): ReferenceBackend {
             return respond({ status: fault.status, headers: {}, body: errorXml(code, code), code }, req.method);
           }
           // The state is read after any delay: what the backend holds when it answers.
-          return respond(answer(current(path), req.method, req.headers), req.method);
+          const a = answer(current(path), req.method, req.headers);
+          if (fault?.kind === "cut" && req.method === "GET" && a.body.length >= 2) {
+            // Once per fault: the read that retries gets a whole answer.
+            faults.delete(path);
+            cuts++;
+            return cutOff(respond(a, req.method));
+          }
+          return respond(a, req.method);
         }
         default:
           return new Response(errorXml("MethodNotAllowed", req.method), { status: 405 });
@@ -115,6 +143,9 @@ export function startReferenceBackend(): ReferenceBackend {
     },
     forget(prefix) {
       for (const path of history.keys()) if (path.startsWith(prefix)) history.delete(path);
+    },
+    get cuts() {
+      return cuts;
     },
     stop: () => server.stop(true),
   };
