@@ -5,8 +5,7 @@
  * answers a cache was allowed to give, and it injects faults the driver sets per key: a
  * forced error status, a slow first byte, a stall longer than the proxy's first-byte
  * timeout, or a body cut off halfway (the connection breaks after half the bytes; once per
- * fault, so the read that asks again gets a whole answer). A test
- * tool, not product code.
+ * fault, so the read that asks again gets a whole answer). A test tool, not product code.
  */
 import type { Server } from "bun";
 import { answer, errorXml, objectState, type ObjectState } from "./s3-model.ts";
